@@ -1,0 +1,147 @@
+"""Gemma 4 vs Qwen 3.5: one input, two models, honest timing side by side.
+
+    python app.py compare --tiny --prompt "What is shown?" --image samples/chart.png --json
+    python app.py tiny [DIR]
+
+This module parses the command line and formats what the engine (models/, modalities/)
+returns; it holds no model or media logic. Importing it parses nothing and loads nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _model_args(parser: argparse.ArgumentParser) -> None:
+    from models.registry import DEFAULT_PRESET, PRESETS
+
+    parser.add_argument("--tiny", action="store_true", help="use the offline random-weight replicas")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help="matched pair")
+    parser.add_argument("--gemma", metavar="ID_OR_PATH", help="Gemma 4 hub id or local folder")
+    parser.add_argument("--qwen", metavar="ID_OR_PATH", help="Qwen 3.5 hub id or local folder")
+    parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda if there is one)")
+    parser.add_argument("--parallel", action="store_true", help="run both models at once (timings contended)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from modalities.request import GenerationSettings
+
+    defaults = GenerationSettings()
+    parser = argparse.ArgumentParser(prog="app.py", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command")
+
+    compare = commands.add_parser("compare", help="run one comparison and print both answers")
+    _model_args(compare)
+    compare.add_argument("--prompt", default="", help="the question or instruction")
+    compare.add_argument("--image", action="append", default=[], metavar="PATH", help="an image (repeatable)")
+    compare.add_argument("--video", metavar="PATH")
+    compare.add_argument("--audio", metavar="PATH")
+    compare.add_argument("--system", default="", help="system prompt")
+    compare.add_argument("--max-new-tokens", type=int, default=defaults.max_new_tokens)
+    compare.add_argument("--temperature", type=float, default=defaults.temperature, help="0 = greedy")
+    compare.add_argument("--top-p", type=float, default=defaults.top_p)
+    compare.add_argument("--seed", type=int, default=defaults.seed)
+    compare.add_argument("--thinking", action="store_true", help="switch on both families' thinking mode")
+    compare.add_argument("--json", action="store_true", help="print one JSON object")
+
+    tiny = commands.add_parser("tiny", help="build the offline replicas and print their two folders")
+    tiny.add_argument("dir", nargs="?", help="where to build them (default: the cache folder)")
+    return parser
+
+
+def _print_text(result) -> None:
+    for key in result.order:
+        r = result.results[key]
+        print(f"=== {key}: {r.model} [{r.status}]")
+        for note in r.notes:
+            print(f"  note: {note}")
+        for skipped in r.skipped_inputs:
+            print(f"  skipped: {skipped}")
+        if r.error:
+            print(f"  error: {r.error}")
+        if r.thinking:
+            print(f"--- thinking\n{r.thinking}\n--- answer")
+        print(r.text)
+        m = r.metrics
+        if m:
+            decode = f"{m.decode_tok_s:.1f} tok/s" if m.decode_tok_s else "n/a"
+            print(
+                f"  ttft {m.ttft_s:.3f}s  decode {decode}  total {m.total_s:.2f}s  "
+                f"out {m.output_tokens} (thinking {m.thinking_tokens})  in {m.input_tokens}"
+            )
+        print()
+
+
+def run_compare(args) -> int:
+    from modalities.errors import InputError
+    from modalities.request import CompareRequest, GenerationSettings, validate_request
+    from models.comparison import SIDES, Comparator, load_side, resolve_sources
+
+    request = CompareRequest(
+        prompt=args.prompt,
+        images=tuple(args.image),
+        video=args.video,
+        audio=args.audio,
+        system=args.system,
+        settings=GenerationSettings(
+            max_new_tokens=args.max_new_tokens,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            seed=args.seed,
+            thinking=args.thinking,
+        ),
+    )
+    try:
+        validate_request(request)  # bad input exits before any model is loaded
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    sources = resolve_sources(args.gemma, args.qwen, args.tiny, args.preset)
+    sides = {key: load_side(key, sources[key], args.device) for key in SIDES}
+    try:
+        result = Comparator(sides, parallel=args.parallel).run(request)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_text(result)
+    return EXIT_OK if any(r.error is None for r in result.results.values()) else EXIT_INTERNAL
+
+
+def run_tiny(args) -> int:
+    from models.tiny import build_replicas
+
+    for folder in build_replicas(args.dir):
+        print(folder)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "compare":
+        return run_compare(args)
+    if args.command == "tiny":
+        return run_tiny(args)
+    build_parser().print_help()
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as e:  # an internal error: one line, exit 1 (set GQ_DEBUG=1 for the traceback)
+        import os
+
+        if os.environ.get("GQ_DEBUG"):
+            raise
+        print(f"internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(EXIT_INTERNAL)
+

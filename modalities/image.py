@@ -1,0 +1,95 @@
+"""Images: open with Pillow, refuse what is not a usable image, normalise the rest to 8-bit RGB.
+
+Awkward but valid images are converted and the conversion is noted (it is shown to the user):
+EXIF rotation is applied, alpha is composited on white, CMYK/greyscale/palette become RGB,
+16-bit and float images are scaled to 8 bits, and an animated image gives its first frame.
+The pixel count is checked from the header before any pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import InputError
+from .files import check_file, describe
+from .limits import DEFAULT_LIMITS, Limits
+
+
+EXIF_ORIENTATION = 0x0112
+
+
+@dataclass
+class ImageInput:
+    path: Path
+    image: Image.Image  # 8-bit RGB, already upright
+    original_size: tuple[int, int]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return describe("image", self.path)
+
+
+def _to_8bit_rgb(im: Image.Image, notes: list[str]) -> Image.Image:
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if im.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        if im.mode == "F":
+            top = max(float(arr.max()), 1.0)
+        im = Image.fromarray(np.clip(arr / top * 255.0, 0, 255).astype(np.uint8), "L")
+        notes.append("high bit-depth image scaled to 8 bits")
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(background, rgba)
+        notes.append("transparency composited on white")
+    if im.mode == "CMYK":
+        notes.append("CMYK converted to RGB")
+    return im.convert("RGB") if im.mode != "RGB" else im
+
+
+def load_image(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> ImageInput:
+    """Open, check and normalise one image file; raise InputError naming it if it is unusable."""
+    p = check_file("image", path, limits)
+    name = describe("image", p)
+    notes: list[str] = []
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own bomb warning: we check the size ourselves just below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(p)
+        width, height = im.size
+        if width < 1 or height < 1:
+            raise InputError(name, "the image has no pixels")
+        if width * height > limits.max_image_pixels:
+            raise InputError(
+                name,
+                f"{width}x{height} is {width * height / 1e6:.0f} megapixels, over the limit of "
+                f"{limits.max_image_pixels / 1e6:.0f} (refused as a possible decompression bomb)",
+            )
+        frames = getattr(im, "n_frames", 1)
+        if frames > 1:
+            im.seek(0)
+            notes.append(f"animated image: first of {frames} frames used")
+        im.load()  # decodes now, so a truncated file fails here rather than in a processor
+        orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+        upright = ImageOps.exif_transpose(im) if orientation != 1 else im
+        if orientation != 1:
+            notes.append("rotated upright from its EXIF orientation")
+        rgb = _to_8bit_rgb(upright, notes)
+    except InputError:
+        raise
+    except Image.DecompressionBombError as e:
+        raise InputError(name, f"refused as a possible decompression bomb ({e})") from None
+    except UnidentifiedImageError:
+        raise InputError(name, "not an image file Pillow can read") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InputError(name, f"the image could not be decoded ({e})") from None
+    return ImageInput(path=p, image=rgb, original_size=(width, height), notes=notes)

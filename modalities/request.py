@@ -1,0 +1,93 @@
+"""A comparison request, and its validation into decoded inputs before any model runs.
+
+`validate_request` is the gate: it checks the prompt and the generation settings, then
+opens every media file. Either every input is usable, or one InputError names the first
+bad one and its reason. Nothing downstream re-checks files.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+
+from .audio import AudioInput, load_audio
+from .errors import InputError
+from .image import ImageInput, load_image
+from .limits import DEFAULT_LIMITS, Limits
+from .video import VideoInput, load_video
+
+MAX_NEW_TOKENS_LIMIT = 32_768
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Applied to both models alike. temperature 0 means greedy decoding."""
+
+    max_new_tokens: int = 512
+    temperature: float = 0.7
+    top_p: float = 0.95
+    seed: int = 0
+    thinking: bool = False
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    prompt: str
+    images: tuple[str, ...] = ()
+    video: str | None = None
+    audio: str | None = None
+    system: str = ""
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Inputs:
+    """Validated, decoded media of one request, shared by both models."""
+
+    prompt: str
+    system: str
+    images: list[ImageInput] = field(default_factory=list)
+    video: VideoInput | None = None
+    audio: AudioInput | None = None
+    validation_s: float = 0.0
+
+    @property
+    def media(self) -> list[ImageInput | VideoInput | AudioInput]:
+        return [*self.images, *([self.video] if self.video else []), *([self.audio] if self.audio else [])]
+
+
+def validate_settings(s: GenerationSettings) -> None:
+    if not 1 <= s.max_new_tokens <= MAX_NEW_TOKENS_LIMIT:
+        raise InputError("max new tokens", f"{s.max_new_tokens} is outside 1..{MAX_NEW_TOKENS_LIMIT}")
+    if not 0.0 <= s.temperature <= 2.0:
+        raise InputError("temperature", f"{s.temperature} is outside 0..2")
+    if not 0.0 < s.top_p <= 1.0:
+        raise InputError("top-p", f"{s.top_p} is outside (0, 1]")
+    if s.seed < 0:
+        raise InputError("seed", f"{s.seed} is negative")
+
+
+def validate_request(request: CompareRequest, limits: Limits = DEFAULT_LIMITS) -> Inputs:
+    """Check the whole request and decode its media; raise InputError on the first bad input."""
+    start = time.perf_counter()
+    prompt = request.prompt.strip()
+    has_media = bool(request.images or request.video or request.audio)
+    if not prompt and not has_media:
+        raise InputError("prompt", "empty, and no image, video or audio was given")
+    for name, text in (("prompt", request.prompt), ("system prompt", request.system)):
+        if len(text) > limits.max_prompt_chars:
+            raise InputError(name, f"{len(text)} characters, over the limit of {limits.max_prompt_chars}")
+    validate_settings(request.settings)
+    if len(request.images) > limits.max_images:
+        raise InputError("images", f"{len(request.images)} given, at most {limits.max_images} allowed")
+    inputs = Inputs(prompt=prompt, system=request.system.strip())
+    inputs.images = [load_image(p, limits) for p in request.images]
+    if request.video:
+        inputs.video = load_video(request.video, limits)
+    if request.audio:
+        inputs.audio = load_audio(request.audio, limits)
+    inputs.validation_s = time.perf_counter() - start
+    return inputs

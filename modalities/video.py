@@ -1,0 +1,105 @@
+"""Video: probe with decord, then decode only the frames a model's processor asks for.
+
+`load_video` validates a file (opens it, decodes its first and last frames, checks the
+duration) and keeps only its metadata. Each model then picks its own frame indices with its
+processor's `sample_frames` (the frame budget follows each family's processor) and
+`decode_frames` decodes just those, downscaled at decode time, with their timestamps.
+Nothing here depends on torchcodec or a system FFmpeg.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .files import check_file, describe
+from .limits import DEFAULT_LIMITS, Limits
+
+# decord's readers are not safe to share between threads; each call opens its own,
+# and opening is serialised because decord's demuxer setup is not thread-safe either.
+_OPEN_LOCK = threading.Lock()
+
+
+@dataclass
+class VideoInput:
+    path: Path
+    total_frames: int
+    fps: float
+    width: int
+    height: int
+    decode_width: int
+    decode_height: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return self.total_frames / self.fps
+
+    @property
+    def name(self) -> str:
+        return describe("video", self.path)
+
+
+def _decode_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    scale = min(1.0, max_side / max(width, height))
+    # Even sizes: some codecs' scalers refuse odd ones.
+    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+
+
+def _open(path: Path, width: int = -1, height: int = -1):
+    import decord
+
+    with _OPEN_LOCK:
+        return decord.VideoReader(str(path), ctx=decord.cpu(0), width=width, height=height, num_threads=2)
+
+
+def load_video(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> VideoInput:
+    """Open and check one video file; raise InputError naming it if it cannot be used."""
+    import decord
+
+    p = check_file("video", path, limits)
+    name = describe("video", p)
+    try:
+        reader = _open(p)
+        total = len(reader)
+        if total < 1:
+            raise InputError(name, "the video has no frames")
+        fps = float(reader.get_avg_fps())
+        if not fps > 0:
+            raise InputError(name, "the video has no frame rate")
+        height, width = reader[0].shape[:2]
+        if total > 1:
+            reader[total - 1]  # a truncated stream fails on its last frame
+    except InputError:
+        raise
+    except (decord.DECORDError, RuntimeError, IndexError, ValueError) as e:
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if "stream" in reason.lower() and "video" in reason.lower():
+            reason = "no video stream"
+        raise InputError(name, f"not a video decord can read ({reason[:160]})") from None
+    video = VideoInput(p, total, fps, width, height, *_decode_size(width, height, limits.max_decode_side))
+    if video.duration_s > limits.max_video_seconds:
+        raise InputError(
+            name, f"{video.duration_s:.0f} s long, over the limit of {limits.max_video_seconds:.0f} s"
+        )
+    if (video.decode_width, video.decode_height) != (width, height):
+        video.notes.append(f"{width}x{height} frames decoded at {video.decode_width}x{video.decode_height}")
+    if total == 1:
+        video.notes.append("the video has a single frame")
+    return video
+
+
+def decode_frames(video: VideoInput, indices: np.ndarray | list[int]) -> np.ndarray:
+    """The frames at `indices` as a (n, height, width, 3) uint8 array."""
+    import decord
+
+    indices = [min(max(int(i), 0), video.total_frames - 1) for i in indices]
+    try:
+        reader = _open(video.path, video.decode_width, video.decode_height)
+        return reader.get_batch(indices).asnumpy()
+    except (decord.DECORDError, RuntimeError) as e:
+        raise InputError(video.name, f"frames could not be decoded ({str(e)[:160]})") from None

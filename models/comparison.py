@@ -1,0 +1,280 @@
+"""One comparison: validate the request once, route it to each side, stream both, collect the results.
+
+By default the two models run one after the other (their order alternating between requests),
+so neither slows the other and both timings are clean; the parallel mode streams both at once
+and marks both timings as contended. A failure on one side becomes that side's `error`; the
+other side carries on. Bad input raises InputError before any model runs.
+"""
+
+from __future__ import annotations
+
+import platform
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from modalities.errors import InputError
+from modalities.limits import DEFAULT_LIMITS, Limits
+from modalities.request import CompareRequest, Inputs, validate_request
+from modalities.routing import route
+
+from .generation import stream as stream_generation
+from .loading import LoadedModel
+from .prompting import Turn, prepare
+from .results import ComparisonResult, ModelResult
+from .tiny import TINY_NOTICE
+
+SIDES = ("gemma", "qwen")
+
+
+@dataclass
+class Side:
+    """One column: a loaded model, or the reason it could not be loaded."""
+
+    key: str
+    loaded: LoadedModel | None = None
+    load_error: str | None = None
+    # At most one generation per loaded model at a time, whoever asks.
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def model_name(self) -> str:
+        return self.loaded.source if self.loaded else "(not loaded)"
+
+
+def environment(sides: dict[str, Side]) -> dict:
+    import torch
+    import transformers
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "gpu": gpu,
+        "cpu_threads": torch.get_num_threads(),
+        "models": {
+            k: (
+                {
+                    "id": s.loaded.source,
+                    "family": s.loaded.family.label,
+                    "revision": s.loaded.revision,
+                    "device": s.loaded.device,
+                    "dtype": s.loaded.dtype,
+                    "parameters": s.loaded.parameters,
+                    "replica": s.loaded.is_replica,
+                }
+                if s.loaded
+                else {"id": None, "error": s.load_error}
+            )
+            for k, s in sides.items()
+        },
+    }
+
+
+class Comparator:
+    """Runs comparisons between the models of its sides. Safe to share between sessions."""
+
+    def __init__(
+        self,
+        sides: dict[str, Side],
+        parallel: bool = False,
+        timeout_s: float | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ):
+        self.sides = sides
+        self.parallel = parallel
+        self.timeout_s = timeout_s
+        self.limits = limits
+        self._runs = 0  # alternates which side goes first in sequential mode
+        self._runs_lock = threading.Lock()
+
+    def _order(self) -> list[str]:
+        with self._runs_lock:
+            first_gemma = self._runs % 2 == 0
+            self._runs += 1
+        return list(SIDES) if first_gemma else list(reversed(SIDES))
+
+    def _new_result(self, request: CompareRequest, inputs: Inputs, order: list[str]) -> ComparisonResult:
+        results = {}
+        for key in SIDES:
+            side = self.sides[key]
+            r = ModelResult(side=key, model=side.model_name)
+            if side.loaded and side.loaded.is_replica:
+                r.notes.append(TINY_NOTICE)
+            results[key] = r
+        return ComparisonResult(
+            request=request.to_dict(),
+            results=results,
+            environment=environment(self.sides),
+            order=order,
+            mode="parallel" if self.parallel else "sequential",
+            validation_s=inputs.validation_s,
+        )
+
+    def _run_side(
+        self,
+        key: str,
+        inputs: Inputs,
+        request: CompareRequest,
+        result: ModelResult,
+        stop_event: threading.Event,
+        history: list[Turn],
+    ) -> Iterator[None]:
+        side = self.sides[key]
+        if side.loaded is None:
+            result.status, result.error = "error", side.load_error or "model not loaded"
+            return
+        loaded = side.loaded
+        routed = route(inputs, loaded.capabilities)
+        result.skipped_inputs = routed.skipped
+        result.notes += routed.notes
+        if routed.skip_reason:
+            result.status = "skipped"
+            result.notes.append(routed.skip_reason)
+            return
+        if stop_event.is_set():
+            result.status = "stopped"
+            return
+        with side.lock:
+            result.status = "running"
+            yield
+            try:
+                prepared = prepare(loaded, routed, request.settings.thinking, history)
+                result.notes += prepared.notes
+                _check_context(loaded, prepared.input_tokens, request.settings.max_new_tokens)
+                for snap in stream_generation(
+                    loaded, prepared, request.settings, stop_event, self.timeout_s, contended=self.parallel
+                ):
+                    result.text, result.thinking = snap.text, snap.thinking
+                    if snap.metrics:
+                        result.metrics, result.token_times = snap.metrics, snap.token_times
+                    yield
+                result.status = "stopped" if result.metrics and result.metrics.stopped else "done"
+            except InputError as e:
+                result.status, result.error = "error", str(e)
+            except Exception as e:  # one side's failure must not end the other's run
+                result.status, result.error = "error", _describe_failure(e)
+                _release_memory(loaded)
+        yield
+
+    def stream(
+        self,
+        request: CompareRequest,
+        stop_event: threading.Event | None = None,
+        histories: dict[str, list[Turn]] | None = None,
+    ) -> Iterator[ComparisonResult]:
+        """Yield the comparison as it fills in; the last yield is complete. Raises InputError first."""
+        inputs = validate_request(request, self.limits)
+        stop_event = stop_event or threading.Event()
+        histories = histories or {}
+        order = self._order() if not self.parallel else list(SIDES)
+        state = self._new_result(request, inputs, order)
+        runs = {
+            k: self._run_side(k, inputs, request, state.results[k], stop_event, histories.get(k, []))
+            for k in order
+        }
+        yield state
+        if self.parallel:
+            yield from self._interleave(runs, state, stop_event)
+        else:
+            try:
+                for run in runs.values():
+                    for _ in run:
+                        yield state
+            finally:
+                for run in runs.values():
+                    run.close()  # a reader that stops early ends the generation in progress
+        state.done = True
+        yield state
+
+    def _interleave(self, runs: dict, state: ComparisonResult, stop_event: threading.Event):
+        ticks: queue.Queue = queue.Queue()
+
+        def drive(run) -> None:
+            try:
+                for _ in run:
+                    ticks.put(True)
+            finally:
+                ticks.put(None)
+
+        threads = [threading.Thread(target=drive, args=(r,), daemon=True) for r in runs.values()]
+        for t in threads:
+            t.start()
+        finished = 0
+        try:
+            while finished < len(threads):
+                if ticks.get() is None:
+                    finished += 1
+                else:
+                    yield state
+        finally:
+            if finished < len(threads):
+                stop_event.set()  # the caller stopped reading: end both generations
+            for t in threads:
+                t.join()
+
+    def run(self, request: CompareRequest, **kwargs) -> ComparisonResult:
+        state = None
+        for state in self.stream(request, **kwargs):
+            pass
+        return state
+
+
+def _check_context(loaded: LoadedModel, input_tokens: dict[str, int], max_new_tokens: int) -> None:
+    context = loaded.capabilities.context_tokens
+    total = sum(input_tokens.values())
+    if context and total + max_new_tokens > context:
+        raise InputError(
+            "prompt",
+            f"{total} input tokens plus {max_new_tokens} new tokens exceed "
+            f"{loaded.family.label}'s context of {context} tokens",
+        )
+
+
+def _describe_failure(e: BaseException) -> str:
+    import torch
+
+    if isinstance(e, torch.OutOfMemoryError):
+        return "out of GPU memory during generation (try fewer frames, a smaller image or fewer new tokens)"
+    message = str(e).splitlines()[0] if str(e) else ""
+    return f"{type(e).__name__}: {message[:300]}"
+
+
+def _release_memory(loaded: LoadedModel) -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if loaded.device.startswith("cuda"):
+        torch.cuda.empty_cache()
+
+
+def load_side(key: str, source: str | None, device: str | None = None) -> Side:
+    """Load one side's model and warm it up; a failure becomes the side's `load_error`."""
+    from .generation import warm_up
+    from .loading import ModelLoadError, load_model
+
+    if not source:
+        return Side(key, load_error="no model chosen")
+    try:
+        loaded = load_model(source, expected_family=key, device=device)
+        warm_up(loaded)
+        return Side(key, loaded)
+    except ModelLoadError as e:
+        return Side(key, load_error=str(e))
+
+
+def resolve_sources(gemma: str | None, qwen: str | None, tiny: bool, preset: str) -> dict[str, str]:
+    """Which checkpoint each side loads: explicit ids win, then the replicas with --tiny, then the preset."""
+    from .registry import PRESETS
+    from .tiny import build_replicas
+
+    if tiny and not (gemma and qwen):
+        tiny_gemma, tiny_qwen = build_replicas()
+        gemma, qwen = gemma or str(tiny_gemma), qwen or str(tiny_qwen)
+    chosen = PRESETS[preset]
+    return {"gemma": gemma or chosen.gemma, "qwen": qwen or chosen.qwen}

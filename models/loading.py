@@ -1,0 +1,108 @@
+"""Loading a checkpoint (hub id or local folder) with transformers' own classes, and reading what it accepts.
+
+The family comes from the config's `model_type`; capabilities come from the config and the
+processor (an audio tower means `audio_config` is set and the processor has a feature
+extractor). `trust_remote_code` is never set: both families are native to transformers.
+bf16 on a GPU, float32 on the CPU (bf16 matmuls are slow on most CPUs).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from modalities.routing import Capabilities
+
+from .families import Family, family_of_model_type
+from .tiny import MARKER
+
+
+class ModelLoadError(RuntimeError):
+    """A checkpoint that could not be loaded; the message says why and what to try."""
+
+
+@dataclass
+class LoadedModel:
+    source: str  # hub id or folder, as given
+    family: Family
+    model: object  # a transformers PreTrainedModel
+    processor: object  # its ProcessorMixin
+    capabilities: Capabilities
+    device: str
+    dtype: str
+    revision: str | None
+    load_s: float
+    is_replica: bool = False
+
+    @property
+    def parameters(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    @property
+    def footprint_mb(self) -> float:
+        return self.model.get_memory_footprint() / 2**20
+
+
+def pick_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def read_capabilities(config, processor, family: Family) -> Capabilities:
+    vision = getattr(config, "vision_config", None) is not None
+    audio = getattr(config, "audio_config", None) is not None and getattr(processor, "feature_extractor", None)
+    max_audio_s = None
+    if audio:
+        # The processor caps audio at audio_seq_length soft tokens of audio_ms_per_token each (30 s on Gemma 4).
+        max_audio_s = processor.audio_seq_length * processor.audio_ms_per_token / 1000
+    text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    return Capabilities(
+        label=family.label,
+        image=vision and getattr(processor, "image_processor", None) is not None,
+        video=vision and getattr(processor, "video_processor", None) is not None,
+        audio=bool(audio),
+        max_audio_s=max_audio_s,
+        context_tokens=getattr(text_config, "max_position_embeddings", None),
+    )
+
+
+def load_model(source: str, expected_family: str | None = None, device: str | None = None) -> LoadedModel:
+    """Load processor and model from a hub id or folder; raise ModelLoadError with a clear reason."""
+    import torch
+    from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+
+    start = time.perf_counter()
+    device = device or pick_device()
+    try:
+        config = AutoConfig.from_pretrained(source)
+    except Exception as e:  # OSError offline, ValueError for an unknown model type, ...
+        hint = ""
+        if not Path(source).exists():
+            hint = " (no network? run with --tiny for the offline replicas, or pass a local folder)"
+        raise ModelLoadError(f"could not load '{source}': {str(e).splitlines()[0][:200]}{hint}") from e
+    family = family_of_model_type(config.model_type)
+    if family is None:
+        raise ModelLoadError(f"'{source}' is a {config.model_type} model, neither Gemma 4 nor Qwen 3.5")
+    if expected_family and family.key != expected_family:
+        raise ModelLoadError(f"'{source}' is a {family.label} model, not the expected {expected_family} side")
+    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    try:
+        processor = AutoProcessor.from_pretrained(source)
+        model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype, device_map=device)
+    except Exception as e:
+        raise ModelLoadError(f"could not load '{source}': {str(e).splitlines()[0][:200]}") from e
+    model.eval()
+    return LoadedModel(
+        source=source,
+        family=family,
+        model=model,
+        processor=processor,
+        capabilities=read_capabilities(config, processor, family),
+        device=device,
+        dtype=str(dtype).removeprefix("torch."),
+        revision=getattr(config, "_commit_hash", None),
+        load_s=time.perf_counter() - start,
+        is_replica=(Path(source) / MARKER).exists(),
+    )

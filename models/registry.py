@@ -1,0 +1,59 @@
+"""The real checkpoints this demo knows, and the matched pairs offered as presets.
+
+Any other hub id or local folder of either family loads too (see models.loading); this list
+only names what the presets and pickers offer. `params_b` and `bf16_gib` are the checked sizes
+of the full checkpoints (MODEL-FACTS), used to say up front what fits where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    hub_id: str
+    family: str  # "gemma" or "qwen"
+    size_class: str  # "edge", "small", "medium", "moe", "large"
+    params_b: float
+    active_params_b: float | None = None  # for mixture-of-experts checkpoints
+    audio: bool = False
+
+
+CHECKPOINTS: tuple[Checkpoint, ...] = (
+    Checkpoint("google/gemma-4-E2B-it", "gemma", "edge", 5.1, audio=True),
+    Checkpoint("google/gemma-4-E4B-it", "gemma", "small", 7.9, audio=True),
+    Checkpoint("google/gemma-4-26B-A4B-it", "gemma", "moe", 25.8, active_params_b=4.0),
+    Checkpoint("google/gemma-4-31B-it", "gemma", "large", 31.0),
+    Checkpoint("Qwen/Qwen3.5-0.8B", "qwen", "edge", 0.8),
+    Checkpoint("Qwen/Qwen3.5-2B", "qwen", "edge", 2.0),
+    Checkpoint("Qwen/Qwen3.5-4B", "qwen", "small", 4.0),
+    Checkpoint("Qwen/Qwen3.5-9B", "qwen", "medium", 9.4),
+    Checkpoint("Qwen/Qwen3.5-27B", "qwen", "large", 27.0),
+    Checkpoint("Qwen/Qwen3.5-35B-A3B", "qwen", "moe", 35.0, active_params_b=3.0),
+)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    gemma: str
+    qwen: str
+    note: str
+
+
+# There is no Qwen 3.5 32B: the closest dense peer of Gemma 4 31B is Qwen 3.5 27B.
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset("edge", "google/gemma-4-E2B-it", "Qwen/Qwen3.5-2B", "on-device sizes"),
+        Preset("small", "google/gemma-4-E4B-it", "Qwen/Qwen3.5-4B", "fits one consumer GPU"),
+        Preset("moe", "google/gemma-4-26B-A4B-it", "Qwen/Qwen3.5-35B-A3B", "mixture of experts, ~3-4B active"),
+        Preset("large", "google/gemma-4-31B-it", "Qwen/Qwen3.5-27B", "largest dense models"),
+    )
+}
+DEFAULT_PRESET = "small"
+
+
+def checkpoint(hub_id: str) -> Checkpoint | None:
+    return next((c for c in CHECKPOINTS if c.hub_id.lower() == hub_id.lower()), None)
