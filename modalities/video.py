@@ -9,6 +9,9 @@ Nothing here depends on torchcodec or a system FFmpeg.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,8 +56,35 @@ def _decode_size(width: int, height: int, max_side: int) -> tuple[int, int]:
 def _open(path: Path, width: int = -1, height: int = -1):
     import decord
 
-    with _OPEN_LOCK:
+    decord.logging.set_level(decord.logging.QUIET)  # FFmpeg's own log lines would reach stderr
+    with _OPEN_LOCK, _quiet_stderr():
         return decord.VideoReader(str(path), ctx=decord.cpu(0), width=width, height=height, num_threads=2)
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """decord's C++ layer logs open errors straight to fd 2; the InputError already says why."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _decord_reason(e: Exception) -> str:
+    """decord's messages carry a log prefix and the full path; keep the FFmpeg reason alone."""
+    text = str(e).splitlines()[0] if str(e) else type(e).__name__
+    if "stream" in text.lower() and "video" in text.lower():
+        return "no video stream"
+    if text.startswith("Error reading"):
+        return "not a video file that can be decoded (no readable container or stream)"
+    if "ERROR" in text and ", " in text:
+        text = text.rsplit(", ", 1)[1]
+    return f"not a video that can be decoded ({text.strip()[:160]})"
 
 
 def load_video(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> VideoInput:
@@ -77,10 +107,7 @@ def load_video(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> VideoInput:
     except InputError:
         raise
     except (decord.DECORDError, RuntimeError, IndexError, ValueError) as e:
-        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        if "stream" in reason.lower() and "video" in reason.lower():
-            reason = "no video stream"
-        raise InputError(name, f"not a video decord can read ({reason[:160]})") from None
+        raise InputError(name, _decord_reason(e)) from None
     video = VideoInput(p, total, fps, width, height, *_decode_size(width, height, limits.max_decode_side))
     if video.duration_s > limits.max_video_seconds:
         raise InputError(

@@ -148,9 +148,8 @@ class Comparator:
                 for snap in stream_generation(
                     loaded, prepared, request.settings, stop_event, self.timeout_s, contended=self.parallel
                 ):
-                    result.text, result.thinking = snap.text, snap.thinking
-                    if snap.metrics:
-                        result.metrics, result.token_times = snap.metrics, snap.token_times
+                    result.text, result.thinking, result.token_times = snap.text, snap.thinking, snap.token_times
+                    result.metrics = snap.metrics
                     yield
                 result.status = "stopped" if result.metrics and result.metrics.stopped else "done"
             except InputError as e:

@@ -98,12 +98,12 @@ class ThinkingSplitter:
 
 @dataclass
 class Snapshot:
-    """The text so far; `metrics` and `token_times` are set on the last one."""
+    """The text so far and the arrival times so far; `metrics` is set on the last one."""
 
     text: str
     thinking: str
+    token_times: list[float]
     metrics: Metrics | None = None
-    token_times: list[float] | None = None
 
 
 def generation_config(loaded: LoadedModel, settings: GenerationSettings, timeout_s: float | None = None):
@@ -183,7 +183,7 @@ def stream(
                 times.append(arrived - t0)
                 if splitter.add(token_id) and first_answer is None:
                     first_answer = arrived - t0
-            yield Snapshot(splitter.answer(), splitter.thinking())
+            yield Snapshot(splitter.answer(), splitter.thinking(), times)
     finally:
         if worker.is_alive():
             abandoned.set()
@@ -212,7 +212,7 @@ def stream(
         contended=contended,
         stopped=stop_event.is_set(),
     )
-    yield Snapshot(splitter.answer().strip(), splitter.thinking().strip(), metrics, times)
+    yield Snapshot(splitter.answer().strip(), splitter.thinking().strip(), times, metrics)
 
 
 def warm_up(loaded: LoadedModel) -> None:

@@ -1,0 +1,61 @@
+"""The command line as users run it: a real process, its JSON and its exit status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT, SAMPLES
+
+METRICS = {
+    "preprocess_s", "ttft_s", "ttft_answer_s", "decode_tok_s", "total_s",
+    "output_tokens", "thinking_tokens", "input_tokens", "device", "dtype", "peak_memory_mb",
+}
+
+
+def run_app(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "app.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_compare_json_with_every_modality(replica_dirs):
+    proc = run_app(
+        "compare", "--tiny", "--prompt", "What is shown?",
+        "--image", str(SAMPLES / "chart.png"), "--video", str(SAMPLES / "crossing.mp4"),
+        "--audio", str(SAMPLES / "question.wav"), "--max-new-tokens", "8", "--json",
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert set(out) >= {"request", "results", "environment"}
+    for key in ("gemma", "qwen"):
+        r = out["results"][key]
+        assert set(r) >= {"model", "text", "thinking", "skipped_inputs", "metrics", "error"}
+        assert r["error"] is None
+        assert METRICS <= set(r["metrics"]), f"{key} metrics lack {METRICS - set(r['metrics'])}"
+        assert set(r["metrics"]["input_tokens"]) == {"text", "image", "video", "audio"}
+    assert [s["modality"] for s in out["results"]["qwen"]["skipped_inputs"]] == ["audio"]
+    assert "no audio input" in out["results"]["qwen"]["skipped_inputs"][0]["message"]
+    assert out["results"]["gemma"]["metrics"]["input_tokens"]["audio"] > 0
+
+
+def test_bad_file_exits_2_with_one_line(tmp_path):
+    bad = tmp_path / "fake.mp4"
+    bad.write_text("not a video\n" * 50)
+    proc = run_app("compare", "--tiny", "--prompt", "hi", "--video", str(bad), "--json", timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "video 'fake.mp4'" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_tiny_command_prints_two_loadable_folders(tmp_path):
+    proc = run_app("tiny", str(tmp_path / "replicas"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    folders = proc.stdout.split()
+    assert len(folders) == 2
+    for folder in folders:
+        assert (tmp_path / "replicas").as_posix() in folder
+        assert (__import__("pathlib").Path(folder) / "config.json").exists()

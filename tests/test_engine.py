@@ -1,0 +1,211 @@
+"""The engine on the replicas: routing by capability, every modality, thinking, streaming and timing."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from conftest import GREEDY, request
+from modalities.request import GenerationSettings
+from modalities.routing import route
+from models.comparison import Comparator, Side
+from models.generation import generation_config
+from models.prompting import prepare
+from models.tiny import TINY_NOTICE
+
+
+def test_capabilities_come_from_each_checkpoint(sides):
+    gemma, qwen = sides["gemma"].loaded.capabilities, sides["qwen"].loaded.capabilities
+    assert (gemma.image, gemma.video, gemma.audio) == (True, True, True), "Gemma replica has an audio tower"
+    assert gemma.max_audio_s == 30, "Gemma 4 takes at most 30 s of audio"
+    assert (qwen.image, qwen.video, qwen.audio) == (True, True, False), "Qwen 3.5 has no audio input"
+
+
+def _check_metrics(result, prompt_tokens: int | None = None):
+    m = result.metrics
+    assert result.error is None, result.error
+    assert m is not None, "a finished run has metrics"
+    assert 0 < m.ttft_s <= m.total_s, "time to first token within the total"
+    assert m.ttft_answer_s is None or m.ttft_s <= m.ttft_answer_s <= m.total_s
+    assert m.output_tokens == len(result.token_times) > 0, "one arrival time per generated token"
+    assert m.thinking_tokens + m.answer_tokens == m.output_tokens
+    assert result.token_times == sorted(result.token_times), "arrival times are monotonic"
+    if m.output_tokens >= 2:
+        assert m.decode_tok_s > 0
+    if prompt_tokens is not None:
+        assert sum(m.input_tokens.values()) == prompt_tokens
+
+
+@pytest.mark.parametrize("modality", ["text", "image", "video", "audio"])
+def test_each_modality_alone(comparator, media, modality):
+    kwargs = {
+        "text": {},
+        "image": {"images": (str(media["image"]),)},
+        "video": {"video": str(media["video"])},
+        "audio": {"audio": str(media["audio"])},
+    }[modality]
+    result = comparator.run(request("Describe it.", **kwargs))
+    for key in ("gemma", "qwen"):
+        r = result.results[key]
+        _check_metrics(r)
+        assert TINY_NOTICE in r.notes, "replica output must be labelled as noise"
+        if modality in ("image", "video", "audio") and not (key == "qwen" and modality == "audio"):
+            assert r.metrics.input_tokens[modality] > 0, f"{key} got no {modality} placeholder tokens"
+    if modality == "audio":
+        skipped = result.results["qwen"].skipped_inputs
+        assert [s.modality for s in skipped] == ["audio"]
+        assert "Qwen 3.5 has no audio input" in str(skipped[0])
+        assert result.results["qwen"].metrics.input_tokens["audio"] == 0
+
+
+def test_all_modalities_together(comparator, media):
+    result = comparator.run(
+        request(images=(str(media["image"]), str(media["image"])), video=str(media["video"]), audio=str(media["audio"]))
+    )
+    gemma, qwen = result.results["gemma"], result.results["qwen"]
+    _check_metrics(gemma)
+    _check_metrics(qwen)
+    assert all(gemma.metrics.input_tokens[m] > 0 for m in ("image", "video", "audio"))
+    assert qwen.metrics.input_tokens["audio"] == 0 and [s.modality for s in qwen.skipped_inputs] == ["audio"]
+    assert gemma.skipped_inputs == []
+
+
+def test_audio_only_request_skips_qwen_with_reason(comparator, media):
+    result = comparator.run(request(prompt="", audio=str(media["audio"])))
+    qwen = result.results["qwen"]
+    assert qwen.status == "skipped" and qwen.metrics is None
+    assert any("takes none of the inputs" in n for n in qwen.notes)
+    _check_metrics(result.results["gemma"])
+
+
+def test_long_audio_is_cut_for_gemma(comparator, tmp_path):
+    from conftest import write_audio
+
+    long = write_audio(tmp_path / "long.wav", seconds=34, rate=16_000, channels=1)
+    gemma = comparator.run(request(audio=str(long))).results["gemma"]
+    assert any("cut from 34.0 s to the first 30 s" in n for n in gemma.notes), gemma.notes
+    # 30 s at 40 ms per token is the processor's 750-token cap.
+    assert gemma.metrics.input_tokens["audio"] == 750
+
+
+def test_token_counts_match_generate(sides, media):
+    """The streamed counts equal the ids a plain greedy `generate` returns on the same inputs."""
+    comparator = Comparator(sides)
+    result = comparator.run(request(images=(str(media["image"]),)))
+    for key in ("gemma", "qwen"):
+        loaded = sides[key].loaded
+        routed = route(
+            __import__("modalities.request", fromlist=["validate_request"]).validate_request(
+                request(images=(str(media["image"]),))
+            ),
+            loaded.capabilities,
+        )
+        prepared = prepare(loaded, routed, thinking=False)
+        with torch.inference_mode():
+            out = loaded.model.generate(**prepared.batch, generation_config=generation_config(loaded, GREEDY))
+        plain = out[0, prepared.batch["input_ids"].shape[1] :]
+        r = result.results[key]
+        assert r.metrics.output_tokens == len(plain), f"{key}: streamed count differs from generate's"
+        assert sum(r.metrics.input_tokens.values()) == prepared.batch["input_ids"].shape[1]
+        assert r.metrics.input_tokens["image"] == int((prepared.batch["input_ids"] == loaded.model.config.image_token_id).sum())
+
+
+@pytest.mark.parametrize("thinking", [False, True])
+def test_thinking_switch_reaches_each_template(sides, thinking):
+    for key in ("gemma", "qwen"):
+        loaded = sides[key].loaded
+        routed = route(__import__("modalities.request", fromlist=["x"]).validate_request(request()), loaded.capabilities)
+        text = prepare(loaded, routed, thinking).prompt_text
+        marker = "<|think|>" if key == "gemma" else "<think>\n"
+        if thinking:
+            assert marker in text, f"{key}: thinking on must set its template's enable_thinking"
+        else:
+            assert "<|think|>" not in text and (key == "gemma" or "<think>\n\n</think>" in text)
+
+
+def test_thinking_tokens_counted_apart(comparator):
+    result = comparator.run(request(settings=GenerationSettings(max_new_tokens=8, temperature=0, thinking=True)))
+    qwen = result.results["qwen"]
+    # Qwen's template opens the think block, so generation starts inside it.
+    assert qwen.metrics.thinking_tokens > 0
+    assert qwen.metrics.thinking_tokens + qwen.metrics.answer_tokens == qwen.metrics.output_tokens
+
+
+def test_greedy_runs_repeat_exactly(comparator):
+    a = comparator.run(request())
+    b = comparator.run(request())
+    for key in ("gemma", "qwen"):
+        assert a.results[key].text == b.results[key].text
+        assert a.results[key].metrics.output_tokens == b.results[key].metrics.output_tokens
+
+
+def test_sequential_order_alternates(sides):
+    comparator = Comparator(sides)
+    orders = [comparator.run(request(settings=GenerationSettings(max_new_tokens=2, temperature=0))).order for _ in range(3)]
+    assert orders == [["gemma", "qwen"], ["qwen", "gemma"], ["gemma", "qwen"]]
+
+
+def test_parallel_mode_marks_timings_contended(sides):
+    result = Comparator(sides, parallel=True).run(request())
+    assert result.mode == "parallel"
+    for r in result.results.values():
+        _check_metrics(r)
+        assert r.metrics.contended
+
+
+def test_streaming_grows_text_and_ends_with_metrics(comparator):
+    states = []
+    for state in comparator.stream(request(settings=GenerationSettings(max_new_tokens=10, temperature=0))):
+        states.append((state.done, {k: (r.status, len(r.token_times)) for k, r in state.results.items()}))
+    assert len(states) > 10, "one update per token at least"
+    assert states[-1][0] is True and all(s == "done" for s, _ in states[-1][1].values())
+
+
+def test_stop_signal_ends_both(sides):
+    stop = threading.Event()
+    comparator = Comparator(sides)
+    settings = GenerationSettings(max_new_tokens=400, temperature=0)
+    result = None
+    for result in comparator.stream(request(settings=settings), stop_event=stop):
+        first = result.results[result.order[0]]
+        if len(first.token_times) >= 3:
+            stop.set()
+    first, second = (result.results[k] for k in result.order)
+    assert first.status == "stopped" and first.metrics.stopped
+    assert first.metrics.output_tokens < 400
+    assert second.status == "stopped" and second.metrics is None, "the second model never starts after Stop"
+
+
+def test_one_side_failing_leaves_the_other(sides):
+    broken = Side("qwen", load_error="could not load 'nowhere': not found")
+    result = Comparator({"gemma": sides["gemma"], "qwen": broken}).run(request())
+    assert result.results["qwen"].error == "could not load 'nowhere': not found"
+    _check_metrics(result.results["gemma"])
+
+
+def test_exception_mid_stream_becomes_that_sides_error(sides, monkeypatch):
+    """Fault injection: Qwen's forward raises partway through; Gemma's answer is intact."""
+    head = sides["qwen"].loaded.model.lm_head
+    calls = {"n": 0}
+    original = head.forward
+
+    def failing_forward(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("injected fault")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(head, "forward", failing_forward)
+    result = Comparator(sides).run(request())
+    assert result.results["qwen"].status == "error"
+    assert "injected fault" in result.results["qwen"].error
+    _check_metrics(result.results["gemma"])
+
+
+def test_environment_names_models_and_versions(comparator):
+    env = comparator.run(request(settings=GenerationSettings(max_new_tokens=2, temperature=0))).environment
+    assert env["torch"] and env["transformers"]
+    assert env["models"]["gemma"]["family"] == "Gemma 4" and env["models"]["qwen"]["family"] == "Qwen 3.5"
+    assert env["models"]["gemma"]["replica"] is True

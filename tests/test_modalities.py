@@ -1,0 +1,189 @@
+"""Each input kind: awkward-but-valid files are converted with a note, bad ones give one InputError naming them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import write_audio, write_audio_only_container, write_video
+from modalities.audio import SAMPLE_RATE, load_audio
+from modalities.errors import InputError
+from modalities.image import load_image
+from modalities.limits import Limits
+from modalities.request import CompareRequest, GenerationSettings, validate_request
+from modalities.video import decode_frames, load_video
+
+# --- images -------------------------------------------------------------------------------
+
+
+def test_exif_rotated_image_is_made_upright(tmp_path):
+    path = tmp_path / "rotated.jpg"
+    im = Image.new("RGB", (40, 20), "red")
+    exif = im.getexif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    im.save(path, exif=exif)
+    loaded = load_image(path)
+    assert loaded.image.size == (20, 40), "EXIF orientation 6 should swap width and height"
+    assert any("EXIF" in n for n in loaded.notes)
+
+
+@pytest.mark.parametrize(
+    "mode, note",
+    [("RGBA", "transparency"), ("CMYK", "CMYK"), ("I;16", "bit-depth"), ("L", None), ("P", None)],
+)
+def test_image_modes_become_8bit_rgb(tmp_path, mode, note):
+    path = tmp_path / ("img.tif" if mode in ("CMYK", "I;16") else "img.png")
+    if mode == "I;16":
+        Image.fromarray(np.full((10, 10), 60000, np.uint16)).save(path)
+    else:
+        Image.new(mode, (10, 10)).save(path)
+    loaded = load_image(path)
+    assert loaded.image.mode == "RGB"
+    if note:
+        assert any(note in n for n in loaded.notes), loaded.notes
+    if mode == "I;16":
+        assert loaded.image.getpixel((0, 0))[0] > 200, "16-bit bright pixels must stay bright at 8 bits"
+
+
+def test_animated_gif_gives_first_frame(tmp_path):
+    path = tmp_path / "anim.gif"
+    frames = [Image.new("RGB", (8, 8), c) for c in ("red", "green", "blue")]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    loaded = load_image(path)
+    assert loaded.image.getpixel((0, 0))[0] > 200, "first (red) frame expected"
+    assert any("first of 3 frames" in n for n in loaded.notes)
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path):
+    path = tmp_path / "huge.png"
+    Image.new("1", (9000, 9000)).save(path)  # tiny file, 81 megapixels
+    with pytest.raises(InputError, match="huge.png.*megapixels"):
+        load_image(path)
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.png", b"", "empty"),
+        ("notes.png", b"just some text, not pixels\n" * 10, "not an image"),
+    ],
+)
+def test_bad_image_files(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=f"image '{name}'.*{reason}"):
+        load_image(path)
+
+
+def test_truncated_image(tmp_path):
+    full = tmp_path / "full.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), np.uint8)).save(full)
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    with pytest.raises(InputError, match="image 'cut.png'"):
+        load_image(cut)
+
+
+def test_missing_file():
+    with pytest.raises(InputError, match="image 'nope.png': file not found"):
+        load_image("/nonexistent/nope.png")
+
+
+# --- video --------------------------------------------------------------------------------
+
+
+def test_video_metadata_and_frames(tmp_path):
+    video = load_video(write_video(tmp_path / "v.mp4", seconds=2, fps=10))
+    assert (video.total_frames, video.fps, video.width, video.height) == (20, 10.0, 160, 120)
+    frames = decode_frames(video, [0, 10, 19])
+    assert frames.shape == (3, 120, 160, 3) and frames.dtype == np.uint8
+
+
+def test_large_video_is_decoded_downscaled(tmp_path):
+    video = load_video(write_video(tmp_path / "big.mp4", seconds=0.5, fps=4, size=(1920, 1080)))
+    assert max(video.decode_width, video.decode_height) <= Limits().max_decode_side
+    assert decode_frames(video, [0]).shape[1:3] == (video.decode_height, video.decode_width)
+    assert any("decoded at" in n for n in video.notes)
+
+
+def test_video_without_video_stream(tmp_path):
+    path = write_audio_only_container(tmp_path / "sound_only.mp4")
+    with pytest.raises(InputError, match="video 'sound_only.mp4'"):
+        load_video(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"this is text with a video extension\n" * 20])
+def test_bad_video_files(tmp_path, content):
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="video 'bad.mp4'"):
+        load_video(path)
+
+
+def test_truncated_video(tmp_path):
+    full = write_video(tmp_path / "full.mp4", seconds=3)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 3])
+    with pytest.raises(InputError, match="video 'cut.mp4'"):
+        load_video(cut)
+
+
+def test_video_over_duration_limit(tmp_path):
+    path = write_video(tmp_path / "long.mp4", seconds=3, fps=5)
+    with pytest.raises(InputError, match="over the limit of 2 s"):
+        load_video(path, Limits(max_video_seconds=2))
+
+
+# --- audio --------------------------------------------------------------------------------
+
+
+def test_audio_is_resampled_to_16k_mono(tmp_path):
+    audio = load_audio(write_audio(tmp_path / "stereo.wav", seconds=1.5, rate=44_100, channels=2))
+    assert audio.waveform.ndim == 1 and audio.waveform.dtype == np.float32
+    assert abs(len(audio.waveform) - 1.5 * SAMPLE_RATE) <= 2
+    assert any("resampled from 44100 Hz" in n for n in audio.notes)
+
+
+def test_zero_length_audio(tmp_path):
+    import soundfile
+
+    path = tmp_path / "silence.wav"
+    soundfile.write(str(path), np.zeros(0, np.float32), 16_000)
+    with pytest.raises(InputError, match="audio 'silence.wav'.*(empty|zero)"):
+        load_audio(path)
+
+
+def test_image_given_as_audio(tmp_path):
+    path = tmp_path / "picture.wav"
+    Image.new("RGB", (50, 50)).save(path, format="PNG")
+    with pytest.raises(InputError, match="audio 'picture.wav'"):
+        load_audio(path)
+
+
+# --- whole requests -----------------------------------------------------------------------
+
+
+def test_request_needs_a_prompt_or_media():
+    with pytest.raises(InputError, match="prompt"):
+        validate_request(CompareRequest(prompt="   "))
+
+
+@pytest.mark.parametrize(
+    "settings, name",
+    [
+        (GenerationSettings(max_new_tokens=0), "max new tokens"),
+        (GenerationSettings(temperature=-1), "temperature"),
+        (GenerationSettings(top_p=0), "top-p"),
+    ],
+)
+def test_bad_settings_are_named(settings, name):
+    with pytest.raises(InputError, match=name):
+        validate_request(CompareRequest(prompt="hi", settings=settings))
+
+
+def test_first_bad_file_stops_validation(tmp_path, media):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF0000WAVEjunk")
+    with pytest.raises(InputError, match="audio 'broken.wav'"):
+        validate_request(CompareRequest(prompt="hi", images=(str(media["image"]),), audio=str(bad)))
