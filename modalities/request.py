@@ -28,6 +28,8 @@ class GenerationSettings:
     top_p: float = 0.95
     seed: int = 0
     thinking: bool = False
+    # For benchmarks: generate at least this many tokens, so runs compare equal lengths.
+    min_new_tokens: int = 0
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,16 @@ from .prompting import PreparedInputs
 from .results import Metrics
 
 
+# How often a stream refreshes its text: smooth to the eye, and rare enough to cost nothing.
+UPDATE_INTERVAL_S = 0.025
+
+
 class _TimedStreamer:
     """A transformers streamer (`put`/`end`) that queues generated ids with their arrival time."""
 
     def __init__(self):
         self.queue: queue.Queue = queue.Queue()
+        self.finished = threading.Event()
         self._prompt_skipped = False
 
     def put(self, value) -> None:
@@ -38,7 +43,14 @@ class _TimedStreamer:
         self.queue.put((value.reshape(-1).tolist(), now))
 
     def end(self) -> None:
-        self.queue.put(None)
+        self.finished.set()
+
+    def take(self) -> list[tuple[list[int], float]]:
+        """Everything that has arrived so far."""
+        items = []
+        while not self.queue.empty():
+            items.append(self.queue.get_nowait())
+        return items
 
 
 def _stop_criterion(*events: threading.Event):
@@ -46,11 +58,47 @@ def _stop_criterion(*events: threading.Event):
     from transformers import StoppingCriteria
 
     class StopOnEvent(StoppingCriteria):
+        answers: dict = {}  # (stop, batch, device) -> a reusable bool tensor: this runs every step
+
         def __call__(self, input_ids, scores, **kwargs):
             stop = any(e.is_set() for e in events)
-            return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+            key = (stop, input_ids.shape[0], input_ids.device)
+            if key not in self.answers:
+                self.answers[key] = torch.full(key[1:2], stop, dtype=torch.bool, device=input_ids.device)
+            return self.answers[key]
 
     return StopOnEvent()
+
+
+class _IncrementalText:
+    """Decoded text of a growing id list, at a cost per token that does not grow with the text.
+
+    As transformers' TextStreamer: ids since the last newline are decoded together (so
+    multi-byte characters and tokenizer spacing come out right) and folded into the fixed
+    text at each newline. Text ending in an incomplete character waits for the next id.
+    """
+
+    def __init__(self, tokenizer):
+        self._tok = tokenizer
+        self.ids: list[int] = []
+        self._fixed = ""
+        self._pending_from = 0
+        self._text = ""
+
+    def append(self, token_id: int) -> None:
+        self.ids.append(token_id)
+
+    def text(self) -> str:
+        if len(self.ids) > self._pending_from:
+            pending = self._tok.decode(self.ids[self._pending_from :], skip_special_tokens=True)
+            if not pending.endswith("\ufffd"):
+                self._text = self._fixed + pending
+                if pending.endswith("\n"):
+                    self._fixed, self._pending_from = self._text, len(self.ids)
+        return self._text
+
+    def final(self) -> str:
+        return self._tok.decode(self.ids, skip_special_tokens=True)
 
 
 class ThinkingSplitter:
@@ -58,42 +106,41 @@ class ThinkingSplitter:
 
     def __init__(self, loaded: LoadedModel, starts_in_thinking: bool):
         tok = loaded.processor.tokenizer
-        self._tok = tok
         self._label = loaded.family.thinking_label
+        self._special = set(tok.all_special_ids)
         unk = getattr(tok, "unk_token_id", None)
         start, end = tok.convert_tokens_to_ids([loaded.family.think_start, loaded.family.think_end])
         self._start = start if start != unk else None
         self._end = end if end != unk else None
         self.in_thinking = starts_in_thinking
-        self.thinking_ids: list[int] = []
-        self.answer_ids: list[int] = []
+        self._thinking = _IncrementalText(tok)
+        self._answer = _IncrementalText(tok)
         self.thinking_tokens = 0
 
     def add(self, token_id: int) -> bool:
         """Take one id; True when it is answer text (not thinking, not a marker)."""
-        if token_id == self._start:
-            self.in_thinking = True
-            self.thinking_tokens += 1
-            return False
-        if token_id == self._end:
-            self.in_thinking = False
+        if token_id in (self._start, self._end):
+            self.in_thinking = token_id == self._start
             self.thinking_tokens += 1
             return False
         if self.in_thinking:
             self.thinking_tokens += 1
-            self.thinking_ids.append(token_id)
+            self._thinking.append(token_id)
             return False
-        self.answer_ids.append(token_id)
-        return token_id not in self._tok.all_special_ids
+        self._answer.append(token_id)
+        return token_id not in self._special
 
-    def answer(self) -> str:
-        return self._tok.decode(self.answer_ids, skip_special_tokens=True).lstrip()
-
-    def thinking(self) -> str:
-        text = self._tok.decode(self.thinking_ids, skip_special_tokens=True).lstrip()
+    def _clean_thinking(self, text: str) -> str:
+        text = text.lstrip()
         if self._label and text.startswith(self._label):
             text = text[len(self._label) :].lstrip()
         return text
+
+    def texts(self, final: bool = False) -> tuple[str, str]:
+        """(answer, thinking) so far; `final` decodes each in one piece, exactly."""
+        if final:
+            return self._answer.final().strip(), self._clean_thinking(self._thinking.final()).strip()
+        return self._answer.text().lstrip(), self._clean_thinking(self._thinking.text())
 
 
 @dataclass
@@ -114,6 +161,7 @@ def generation_config(loaded: LoadedModel, settings: GenerationSettings, timeout
     sample = settings.temperature > 0
     return GenerationConfig(
         max_new_tokens=settings.max_new_tokens,
+        min_new_tokens=settings.min_new_tokens or None,
         do_sample=sample,
         temperature=settings.temperature if sample else None,
         top_p=settings.top_p if sample else None,
@@ -162,6 +210,7 @@ def stream(
                     streamer=streamer,
                     stopping_criteria=StoppingCriteriaList([_stop_criterion(stop_event, abandoned)]),
                 )
+            outcome["end"] = time.perf_counter()
             outcome["ids"] = out[0, prompt_len:].tolist()
         except BaseException as e:  # re-raised in the calling thread below
             outcome["error"] = e
@@ -177,20 +226,27 @@ def stream(
     t0 = time.perf_counter()
     worker.start()
     try:
-        while (item := streamer.queue.get()) is not None:
-            ids, arrived = item
-            for token_id in ids:
-                times.append(arrived - t0)
-                if splitter.add(token_id) and first_answer is None:
-                    first_answer = arrived - t0
-            yield Snapshot(splitter.answer(), splitter.thinking(), times)
+        finished = False
+        while not finished:
+            # Wake every UPDATE_INTERVAL_S (or at the end) and take every id that has arrived:
+            # each id was stamped on arrival by the generating thread, so batching costs no
+            # accuracy, and waking per token would take the interpreter from the model's thread.
+            finished = streamer.finished.wait(UPDATE_INTERVAL_S)
+            items = streamer.take()
+            for ids, arrived in items:
+                for token_id in ids:
+                    times.append(arrived - t0)
+                    if splitter.add(token_id) and first_answer is None:
+                        first_answer = arrived - t0
+            if items and not finished:
+                yield Snapshot(*splitter.texts(), times)
     finally:
         if worker.is_alive():
             abandoned.set()
         worker.join()
-    generation_s = time.perf_counter() - t0
     if "error" in outcome:
         raise outcome["error"]
+    generation_s = outcome["end"] - t0
     ids = outcome["ids"]
     peak, scope = _peak_memory(loaded.device)
     n = len(ids)
@@ -212,7 +268,7 @@ def stream(
         contended=contended,
         stopped=stop_event.is_set(),
     )
-    yield Snapshot(splitter.answer().strip(), splitter.thinking().strip(), times, metrics)
+    yield Snapshot(*splitter.texts(final=True), times, metrics)
 
 
 def warm_up(loaded: LoadedModel) -> None:
