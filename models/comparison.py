@@ -149,9 +149,10 @@ class Comparator:
                     loaded, prepared, request.settings, stop_event, self.timeout_s, contended=self.parallel
                 ):
                     result.text, result.thinking, result.token_times = snap.text, snap.thinking, snap.token_times
-                    result.metrics = snap.metrics
+                    if snap.metrics:
+                        result.metrics = snap.metrics
+                        result.status = "stopped" if snap.metrics.stopped else "done"
                     yield
-                result.status = "stopped" if result.metrics and result.metrics.stopped else "done"
             except InputError as e:
                 result.status, result.error = "error", str(e)
             except Exception as e:  # one side's failure must not end the other's run

@@ -156,11 +156,17 @@ def test_parallel_mode_marks_timings_contended(sides):
 
 
 def test_streaming_grows_text_and_ends_with_metrics(comparator):
-    states = []
-    for state in comparator.stream(request(settings=GenerationSettings(max_new_tokens=10, temperature=0))):
-        states.append((state.done, {k: (r.status, len(r.token_times)) for k, r in state.results.items()}))
-    assert len(states) > 10, "one update per token at least"
-    assert states[-1][0] is True and all(s == "done" for s, _ in states[-1][1].values())
+    settings = GenerationSettings(max_new_tokens=200, min_new_tokens=200, temperature=0)
+    seen = []
+    for state in comparator.stream(request(settings=settings)):
+        seen.append((state.done, {k: (r.status, len(r.token_times), r.metrics is not None) for k, r in state.results.items()}))
+    counts = [s["gemma"][1] for _, s in seen]
+    assert counts == sorted(counts), "tokens only ever accumulate"
+    partial = [c for c in counts if 0 < c < 200]
+    assert len(partial) >= 2, f"expected updates while Gemma was generating, saw counts {counts}"
+    assert all(not s[k][2] for _, s in seen[:-1] for k in s if s[k][0] == "running"), "metrics only when done"
+    done, last = seen[-1]
+    assert done and all(status == "done" and n == 200 and has for status, n, has in last.values())
 
 
 def test_stop_signal_ends_both(sides):
