@@ -1,5 +1,6 @@
 """Gemma 4 vs Qwen 3.5: one input, two models, honest timing side by side.
 
+    python app.py [--tiny] [--host H] [--port P] [--share]      serve the web app
     python app.py compare --tiny --prompt "What is shown?" --image samples/chart.png --json
     python app.py tiny [DIR]
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -32,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     defaults = GenerationSettings()
     parser = argparse.ArgumentParser(prog="app.py", description=__doc__.split("\n\n")[0])
+    _model_args(parser)
+    # Hosts such as Hugging Face Spaces say where to listen through Gradio's own variables.
+    parser.add_argument(
+        "--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to serve on"
+    )
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    parser.add_argument("--share", action="store_true", help="also serve through a public Gradio link")
     commands = parser.add_subparsers(dest="command")
 
     compare = commands.add_parser("compare", help="run one comparison and print both answers")
@@ -122,14 +131,33 @@ def run_tiny(args) -> int:
     return EXIT_OK
 
 
+def run_app(args) -> int:
+    from models.comparison import SIDES, resolve_sources
+    from models.slots import ModelSlots
+    from ui import build_demo
+
+    sources = resolve_sources(args.gemma, args.qwen, args.tiny, args.preset)
+    slots = ModelSlots(device=args.device, parallel=args.parallel)
+    for key in SIDES:
+        print(f"loading {key}: {sources[key]}", file=sys.stderr, flush=True)
+        side = slots.load(key, sources[key])
+        if side.load_error:
+            print(f"  not loaded: {side.load_error}", file=sys.stderr, flush=True)
+    extra = {k: [sources[k]] for k in SIDES}
+    demo = build_demo(slots, extra_sources=extra, tiny=args.tiny)
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=args.host, server_port=args.port, share=args.share, show_error=True
+    )
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "compare":
         return run_compare(args)
     if args.command == "tiny":
         return run_tiny(args)
-    build_parser().print_help()
-    return EXIT_OK
+    return run_app(args)
 
 
 if __name__ == "__main__":
@@ -138,8 +166,6 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as e:  # an internal error: one line, exit 1 (set GQ_DEBUG=1 for the traceback)
-        import os
-
         if os.environ.get("GQ_DEBUG"):
             raise
         print(f"internal error: {type(e).__name__}: {e}", file=sys.stderr)

@@ -122,6 +122,7 @@ class Comparator:
         result: ModelResult,
         stop_event: threading.Event,
         history: list[Turn],
+        turns: dict[str, Turn],
     ) -> Iterator[None]:
         side = self.sides[key]
         if side.loaded is None:
@@ -152,6 +153,7 @@ class Comparator:
                     if snap.metrics:
                         result.metrics = snap.metrics
                         result.status = "stopped" if snap.metrics.stopped else "done"
+                        turns[key] = Turn(routed, result.text)
                     yield
             except InputError as e:
                 result.status, result.error = "error", str(e)
@@ -173,7 +175,7 @@ class Comparator:
         order = self._order() if not self.parallel else list(SIDES)
         state = self._new_result(request, inputs, order)
         runs = {
-            k: self._run_side(k, inputs, request, state.results[k], stop_event, histories.get(k, []))
+            k: self._run_side(k, inputs, request, state.results[k], stop_event, histories.get(k, []), state.turns)
             for k in order
         }
         yield state

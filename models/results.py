@@ -74,6 +74,8 @@ class ComparisonResult:
     mode: str  # "sequential" or "parallel"
     validation_s: float = 0.0
     done: bool = False  # False while the engine is still streaming into it
+    # Each side's finished exchange (a prompting.Turn), for continuing its own conversation.
+    turns: dict[str, object] = field(default_factory=dict)
 
     def to_dict(self, with_token_times: bool = False) -> dict:
         return {

@@ -1,0 +1,73 @@
+"""The app's `compare` endpoint through gradio_client, against the real app process."""
+
+from __future__ import annotations
+
+import pytest
+from gradio_client import Client, handle_file
+
+from app_server import AppServer
+from conftest import SAMPLES
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, replica_dirs):
+    srv = AppServer(log=tmp_path_factory.mktemp("app") / "app.log").wait_ready()
+    yield srv
+    srv.stop()
+
+
+def call_compare(client: Client, prompt: str, images=(), video=None, audio=None, max_new_tokens=8):
+    return client.predict(
+        prompt,
+        [handle_file(str(p)) for p in images] or None,
+        {"video": handle_file(str(video))} if video else None,
+        handle_file(str(audio)) if audio else None,
+        "",  # system prompt
+        max_new_tokens,
+        0.0,  # temperature: greedy
+        0.95,
+        0,
+        False,
+        api_name="/compare",
+    )
+
+
+def test_compare_endpoint_returns_the_cli_json(server):
+    client = Client(server.url, verbose=False)
+    *_, raw = call_compare(client, "What is shown?", images=[SAMPLES / "chart.png"], audio=SAMPLES / "question.wav")
+    assert set(raw) >= {"request", "results", "environment"}
+    gemma, qwen = raw["results"]["gemma"], raw["results"]["qwen"]
+    assert gemma["error"] is None and qwen["error"] is None
+    assert gemma["metrics"]["input_tokens"]["audio"] > 0 and gemma["metrics"]["input_tokens"]["image"] > 0
+    assert qwen["metrics"]["input_tokens"]["audio"] == 0
+    assert [s["modality"] for s in qwen["skipped_inputs"]] == ["audio"]
+    assert 0 < gemma["metrics"]["ttft_s"] <= gemma["metrics"]["total_s"]
+
+
+def test_follow_up_continues_each_conversation(server):
+    client = Client(server.url, verbose=False)
+    *_, first = call_compare(client, "First question")
+    gemma_chat, qwen_chat, *_, second = call_compare(client, "First question")
+    for key, chat in (("gemma", gemma_chat), ("qwen", qwen_chat)):
+        assert [m["role"] for m in chat if m["role"] == "user"] == ["user", "user"], f"{key} shows both turns"
+        # Same prompt twice: the second carries the first exchange, so it has more input tokens.
+        before = first["results"][key]["metrics"]["input_tokens"]["text"]
+        after = second["results"][key]["metrics"]["input_tokens"]["text"]
+        assert after > before + len(first["results"][key]["text"].encode()) // 2, (key, before, after)
+
+    fresh = Client(server.url, verbose=False)
+    *_, other = call_compare(fresh, "First question")
+    assert other["results"]["gemma"]["metrics"]["input_tokens"] == first["results"]["gemma"]["metrics"]["input_tokens"], (
+        "a new session starts its own conversation"
+    )
+
+
+def test_bad_upload_is_an_error_message(server, tmp_path):
+    bad = tmp_path / "fake.wav"
+    bad.write_text("not audio at all\n" * 20)
+    client = Client(server.url, verbose=False)
+    with pytest.raises(Exception, match="audio 'fake.wav'"):
+        call_compare(client, "hi", audio=bad)
+    # The app keeps working after it.
+    *_, raw = call_compare(client, "still there?")
+    assert raw["results"]["gemma"]["error"] is None

@@ -1,0 +1,75 @@
+"""The app in a real headless Chromium: upload, compare, and see both columns fill."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from app_server import AppServer
+from conftest import ROOT, SAMPLES
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (installed by .ci/run)")
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, replica_dirs):
+    srv = AppServer(log=tmp_path_factory.mktemp("app") / "app.log").wait_ready()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1500})
+        yield page
+        browser.close()
+
+
+def test_image_and_audio_comparison_in_the_browser(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    expect(page.locator("#tiny-banner")).to_contain_text("random weights")
+    page.locator("#prompt textarea").fill("What is shown, and what is asked?")
+    page.locator("#images input[type=file]").set_input_files(str(SAMPLES / "chart.png"))
+    page.locator("#audio input[type=file]").set_input_files(str(SAMPLES / "question.wav"))
+    page.locator("#compare").click()
+
+    gemma, qwen = page.locator("#gemma-details"), page.locator("#qwen-details")
+    expect(gemma).to_contain_text("time to first token", timeout=120_000)
+    expect(qwen).to_contain_text("time to first token", timeout=120_000)
+    expect(qwen).to_contain_text("audio 'question.wav' not sent: Qwen 3.5 has no audio input")
+    expect(gemma).not_to_contain_text("not sent")
+    for key in ("gemma", "qwen"):
+        chat = page.locator(f"#{key}-chat")
+        expect(chat).to_contain_text("What is shown, and what is asked?")
+        assert chat.locator(".bot, [data-testid='bot']").count() >= 1, f"{key} column has no answer"
+    expect(page.locator("#timing-chart")).to_be_visible()
+    page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
+    if os.environ.get("UPDATE_SCREENSHOT"):  # refreshes the README's screenshot
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert (tmp_path / "app.png").stat().st_size > 10_000
+
+
+def test_bad_upload_shows_a_message_and_runs_nothing(server, page, tmp_path):
+    from playwright.sync_api import expect
+
+    fake = tmp_path / "fake.png"
+    fake.write_text("this is not an image\n" * 20)
+    page.goto(server.url)
+    page.locator("#prompt textarea").fill("hi")
+    page.locator("#images input[type=file]").set_input_files(str(fake))
+    page.locator("#compare").click()
+    expect(page.get_by_text("image 'fake.png'").first).to_be_visible(timeout=60_000)
+    expect(page.locator("#gemma-details")).not_to_contain_text("time to first token")
