@@ -3,6 +3,8 @@
     python app.py [--tiny] [--host H] [--port P] [--share]      serve the web app
     python app.py compare --tiny --prompt "What is shown?" --image samples/chart.png --json
     python app.py tiny [DIR]
+    python app.py export SESSION --format html|md|json
+    python app.py --replay SESSION                                serve a recording, no models
 
 This module parses the command line and formats what the engine (models/, modalities/)
 returns; it holds no model or media logic. Importing it parses nothing and loads nothing.
@@ -41,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     parser.add_argument("--share", action="store_true", help="also serve through a public Gradio link")
+    parser.add_argument("--record", metavar="PATH", help="record every comparison into this session folder")
+    parser.add_argument("--replay", metavar="PATH", help="serve a recorded session for replay (no models load)")
     commands = parser.add_subparsers(dest="command")
 
     compare = commands.add_parser("compare", help="run one comparison and print both answers")
@@ -56,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=defaults.seed)
     compare.add_argument("--thinking", action="store_true", help="switch on both families' thinking mode")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
+    compare.add_argument("--record", metavar="PATH", help="append this comparison to a session folder")
+
+    export = commands.add_parser("export", help="write a report of a recorded session")
+    export.add_argument("path", help="the session folder")
+    export.add_argument("--format", choices=["html", "md", "json"], default="html")
+    export.add_argument("--out", help="output file (default: PATH/report.FORMAT)")
 
     tiny = commands.add_parser("tiny", help="build the offline replicas and print their two folders")
     tiny.add_argument("dir", nargs="?", help="where to build them (default: the cache folder)")
@@ -116,6 +126,10 @@ def run_compare(args) -> int:
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.record:
+        from recording.session import Recorder
+
+        Recorder(args.record).record(result)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -131,10 +145,51 @@ def run_tiny(args) -> int:
     return EXIT_OK
 
 
+def run_export(args) -> int:
+    from pathlib import Path
+
+    from recording.export import export
+    from recording.session import SessionError, load_session
+
+    try:
+        session = load_session(args.path)
+    except SessionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for problem in session.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(export(session, args.format, Path(args.out) if args.out else None))
+    return EXIT_OK
+
+
+def _launch(demo, args) -> None:
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=args.host, server_port=args.port, share=args.share, show_error=True
+    )
+
+
+def run_replay(args) -> int:
+    from recording.session import SessionError, load_session
+    from ui_replay import build_replay_demo
+
+    try:
+        session = load_session(args.replay)
+    except SessionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for problem in session.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    _launch(build_replay_demo(session), args)
+    return EXIT_OK
+
+
 def run_app(args) -> int:
     from models.comparison import SIDES, resolve_sources
     from models.slots import ModelSlots
     from ui import build_demo
+
+    if args.replay:
+        return run_replay(args)
 
     sources = resolve_sources(args.gemma, args.qwen, args.tiny, args.preset)
     slots = ModelSlots(device=args.device, parallel=args.parallel)
@@ -144,10 +199,8 @@ def run_app(args) -> int:
         if side.load_error:
             print(f"  not loaded: {side.load_error}", file=sys.stderr, flush=True)
     extra = {k: [sources[k]] for k in SIDES}
-    demo = build_demo(slots, extra_sources=extra, tiny=args.tiny)
-    demo.queue(default_concurrency_limit=1).launch(
-        server_name=args.host, server_port=args.port, share=args.share, show_error=True
-    )
+    demo = build_demo(slots, extra_sources=extra, tiny=args.tiny, record_dir=args.record)
+    _launch(demo, args)
     return EXIT_OK
 
 
@@ -157,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_compare(args)
     if args.command == "tiny":
         return run_tiny(args)
+    if args.command == "export":
+        return run_export(args)
     return run_app(args)
 
 

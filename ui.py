@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from models.registry import PRESETS
 from models.results import ComparisonResult, ModelResult
 from models.slots import ModelSlots, choices
 from models.tiny import TINY_NOTICE
+from recording.session import Recorder
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 TITLES = {k: f.label for k, f in FAMILIES.items()}
@@ -69,6 +71,22 @@ class StopSwitches:
     def disarm(self, session: str) -> None:
         with self._lock:
             self._events.pop(session, None)
+
+
+class RecorderHolder:
+    """The app's recorder, made at the first recorded comparison when no folder was given."""
+
+    def __init__(self, folder: str | Path | None):
+        self._folder = folder
+        self.current = Recorder(folder) if folder else None
+        self._lock = threading.Lock()
+
+    def get(self) -> Recorder:
+        with self._lock:
+            if self.current is None:
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                self.current = Recorder(Path("recordings") / f"session-{stamp}")
+            return self.current
 
 
 # --- formatting: engine results to what components show (pure functions) --------------
@@ -194,10 +212,20 @@ def _examples() -> list[list]:
     return rows
 
 
-def build_demo(slots: ModelSlots, extra_sources: dict[str, list[str]] | None = None, tiny: bool = False) -> gr.Blocks:
-    """The app's Blocks. Loads nothing: the caller fills `slots` before or after."""
+def build_demo(
+    slots: ModelSlots,
+    extra_sources: dict[str, list[str]] | None = None,
+    tiny: bool = False,
+    record_dir: str | Path | None = None,
+) -> gr.Blocks:
+    """The app's Blocks. Loads nothing: the caller fills `slots` before or after.
+
+    Recording writes to `record_dir`, or when switched on without one, to a new folder under
+    ./recordings created at the first recorded comparison.
+    """
     extra_sources = extra_sources or {k: [] for k in SIDES}
     switches = StopSwitches()
+    recorders = RecorderHolder(record_dir)
 
     with gr.Blocks(title="Gemma 4 vs Qwen 3.5") as demo:
         gr.Markdown("# Gemma 4 vs Qwen 3.5\nOne input, two models, honest timing side by side.")
@@ -255,6 +283,11 @@ def build_demo(slots: ModelSlots, extra_sources: dict[str, list[str]] | None = N
         )
         with gr.Accordion("Raw result (JSON)", open=False):
             raw = gr.JSON(label="Same object as `python app.py compare --json`", elem_id="raw")
+        with gr.Accordion("Recording", open=False):
+            with gr.Row():
+                record = gr.Checkbox(value=record_dir is not None, label="Record every comparison", elem_id="record")
+                zip_btn = gr.Button("Download the session (.zip)", elem_id="zip")
+            zip_file = gr.File(label="Session archive", interactive=False, elem_id="zip-file")
 
         gr.Examples(_examples(), inputs=[prompt, images, video, audio, thinking], label="Examples")
 
@@ -269,7 +302,7 @@ def build_demo(slots: ModelSlots, extra_sources: dict[str, list[str]] | None = N
             return out
 
         @gpu
-        def compare(prompt_text, image_files, video_file, audio_file, system_text, n, temp, p, s, think, convo, req: gr.Request):
+        def compare(prompt_text, image_files, video_file, audio_file, system_text, n, temp, p, s, think, convo, recording, req: gr.Request):
             request = CompareRequest(
                 prompt=prompt_text or "",
                 images=_file_paths(image_files),
@@ -290,6 +323,8 @@ def build_demo(slots: ModelSlots, extra_sources: dict[str, list[str]] | None = N
                 raise gr.Error(str(e), title="Input not accepted") from None
             finally:
                 switches.disarm(req.session_hash)
+            if recording:
+                recorders.get().record(state)  # durable before the comparison is reported done
             final = render(state, convo, user)
             for key in SIDES:  # this exchange becomes part of each model's own conversation
                 if key in state.turns:
@@ -301,7 +336,7 @@ def build_demo(slots: ModelSlots, extra_sources: dict[str, list[str]] | None = N
             yield final
 
         outputs = [*chats.values(), *details.values(), chart, raw, session]
-        compare_inputs = [prompt, images, video, audio, system, max_new_tokens, temperature, top_p, seed, thinking, session]
+        compare_inputs = [prompt, images, video, audio, system, max_new_tokens, temperature, top_p, seed, thinking, session, record]
         compare_btn.click(compare, compare_inputs, outputs, api_name="compare")
         prompt.submit(compare, compare_inputs, outputs, api_name=False)
 
@@ -317,6 +352,13 @@ def build_demo(slots: ModelSlots, extra_sources: dict[str, list[str]] | None = N
             }
 
         clear_btn.click(clear, None, [*outputs, prompt, images, video, audio], api_name=False)
+
+        def session_zip():
+            if recorders.current is None:
+                raise gr.Error("Nothing recorded yet: switch recording on and run a comparison.")
+            return str(recorders.current.archive())
+
+        zip_btn.click(session_zip, None, zip_file, api_name="session_zip")
 
         def pick_preset(name):
             if not name:

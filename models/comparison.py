@@ -150,6 +150,8 @@ class Comparator:
                     loaded, prepared, request.settings, stop_event, self.timeout_s, contended=self.parallel
                 ):
                     result.text, result.thinking, result.token_times = snap.text, snap.thinking, snap.token_times
+                    if snap.token_times:
+                        result.progress.append((snap.token_times[-1], len(snap.text), len(snap.thinking)))
                     if snap.metrics:
                         result.metrics = snap.metrics
                         result.status = "stopped" if snap.metrics.stopped else "done"

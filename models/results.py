@@ -54,14 +54,18 @@ class ModelResult:
     notes: list[str] = field(default_factory=list)
     metrics: Metrics | None = None
     error: str | None = None
-    # Seconds from the model call at which each generated token arrived (for recordings/replay).
+    # Seconds from the model call at which each generated token arrived, and how much answer
+    # and thinking text had been decoded by each update: (seconds, answer chars, thinking chars).
+    # Recordings keep both, so a replay can show the text at the pace it came.
     token_times: list[float] = field(default_factory=list)
+    progress: list[tuple[float, int, int]] = field(default_factory=list)
 
     def to_dict(self, with_token_times: bool = False) -> dict:
         d = asdict(self)
         d["skipped_inputs"] = [asdict(s) | {"message": str(s)} for s in self.skipped_inputs]
         if not with_token_times:
             d.pop("token_times")
+            d.pop("progress")
         return d
 
 
@@ -90,3 +94,15 @@ class ComparisonResult:
     @property
     def ok(self) -> bool:
         return all(r.error is None for r in self.results.values())
+
+
+def result_from_dict(d: dict) -> ModelResult:
+    """A ModelResult back from `to_dict` (as recordings store it)."""
+    fields = {k: v for k, v in d.items() if k in ModelResult.__dataclass_fields__}
+    fields["skipped_inputs"] = [
+        SkippedInput(s["input"], s["modality"], s["reason"]) for s in d.get("skipped_inputs", [])
+    ]
+    if d.get("metrics"):
+        fields["metrics"] = Metrics(**{k: v for k, v in d["metrics"].items() if k in Metrics.__dataclass_fields__})
+    fields["progress"] = [tuple(p) for p in d.get("progress", [])]
+    return ModelResult(**fields)

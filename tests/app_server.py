@@ -26,7 +26,7 @@ class AppServer:
         self._log = open(log, "w")
         env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "app.py", "--tiny", "--port", str(self.port), *args],
+            [sys.executable, "app.py", *([] if "--replay" in args else ["--tiny"]), "--port", str(self.port), *args],
             cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env,
         )
         self.log_path = log

@@ -11,7 +11,9 @@ from conftest import SAMPLES
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, replica_dirs):
-    srv = AppServer(log=tmp_path_factory.mktemp("app") / "app.log").wait_ready()
+    folder = tmp_path_factory.mktemp("app")
+    srv = AppServer("--record", str(folder / "session"), log=folder / "app.log").wait_ready()
+    srv.session = folder / "session"
     yield srv
     srv.stop()
 
@@ -27,7 +29,8 @@ def call_compare(client: Client, prompt: str, images=(), video=None, audio=None,
         0.0,  # temperature: greedy
         0.95,
         0,
-        False,
+        False,  # thinking
+        True,  # record
         api_name="/compare",
     )
 
@@ -71,3 +74,19 @@ def test_bad_upload_is_an_error_message(server, tmp_path):
     # The app keeps working after it.
     *_, raw = call_compare(client, "still there?")
     assert raw["results"]["gemma"]["error"] is None
+
+
+def test_app_records_and_serves_the_session_zip(server):
+    import zipfile
+
+    from recording.session import load_session
+
+    client = Client(server.url, verbose=False)
+    before = len(load_session(server.session).entries) if (server.session / "session.jsonl").exists() else 0
+    call_compare(client, "Record me", images=[SAMPLES / "chart.png"])
+    session = load_session(server.session)
+    assert len(session.entries) == before + 1 and session.problems == []
+    assert session.entries[-1]["request"]["prompt"] == "Record me"
+    archive = client.predict(api_name="/session_zip")
+    names = zipfile.ZipFile(archive).namelist()
+    assert "session.jsonl" in names and any(n.startswith("media/") and n.endswith(".png") for n in names)

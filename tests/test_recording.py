@@ -1,0 +1,176 @@
+"""Recorded sessions: durable recording (a SIGKILL test), forgiving loading, reports, replay."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, SAMPLES, request
+from modalities.request import GenerationSettings
+from recording.export import export, summary
+from recording.replay import frames, label
+from recording.session import SESSION_FILE, Recorder, SessionError, load_session
+
+SETTINGS = GenerationSettings(max_new_tokens=12, temperature=0.0)
+
+
+@pytest.fixture
+def session_dir(tmp_path, comparator):
+    recorder = Recorder(tmp_path / "session")
+    for prompt in ("first", "second"):
+        result = comparator.run(
+            request(prompt, SETTINGS, images=(str(SAMPLES / "chart.png"),), audio=str(SAMPLES / "question.wav"))
+        )
+        recorder.record(result)
+    return tmp_path / "session"
+
+
+def test_recording_round_trip(session_dir):
+    session = load_session(session_dir)
+    assert session.problems == []
+    assert [e["request"]["prompt"] for e in session.entries] == ["first", "second"]
+    entry = session.entries[0]
+    assert {m["kind"] for m in entry["media"]} == {"image", "audio"}
+    assert all(session.media_path(m).exists() for m in entry["media"])
+    gemma = entry["results"]["gemma"]
+    assert len(gemma["token_times"]) == gemma["metrics"]["output_tokens"], "every token's arrival is kept"
+    assert gemma["progress"], "text progress is kept for replay"
+    env = entry["environment"]
+    assert env["libraries"]["transformers"] and env["models"]["gemma"]["id"]
+
+
+def test_sigkill_mid_session_leaves_a_loadable_session(tmp_path, replica_dirs):
+    """A process recording in a loop is killed with SIGKILL; every whole line still loads."""
+    folder = tmp_path / "killed"
+    driver = f"""
+import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
+from conftest import request
+from modalities.request import GenerationSettings
+from models.comparison import Comparator, load_side
+from recording.session import Recorder
+sides = {{k: load_side(k, p) for k, p in zip(("gemma", "qwen"), {[str(d) for d in replica_dirs]!r})}}
+comparator, recorder = Comparator(sides), Recorder({str(folder)!r})
+for i in range(10_000):
+    recorder.record(comparator.run(request(f"run {{i}}", GenerationSettings(max_new_tokens=4, temperature=0))))
+"""
+    proc = subprocess.Popen([sys.executable, "-c", driver], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = folder / SESSION_FILE
+    deadline = time.time() + 180
+    while time.time() < deadline and not (path.exists() and path.read_bytes().count(b"\n") >= 4):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    whole_lines = path.read_bytes().count(b"\n")
+    assert whole_lines >= 4, "the recorder never got going"
+    session = load_session(folder)
+    assert len(session.entries) >= whole_lines - 1, "at most the comparison being written is lost"
+    assert len(session.problems) <= 1
+    prompts = [e["request"]["prompt"] for e in session.entries]
+    assert prompts == [f"run {i}" for i in range(len(prompts))], "no line lost or reordered"
+
+
+def test_corrupt_line_and_missing_media_are_reported(session_dir):
+    path = session_dir / SESSION_FILE
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], '{"request": {"prompt": "cut', lines[1]]) + "\n")
+    first_image = json.loads(lines[0])["media"][0]["file"]
+    (session_dir / first_image).unlink()
+    session = load_session(session_dir)
+    assert len(session.entries) == 2, "the corrupt line is skipped, the rest kept"
+    assert any("line 2 skipped: corrupt" in p for p in session.problems)
+    assert any("is missing" in p for p in session.problems)
+    report = export(session, "html")  # still exports
+    assert "line 2 skipped" in report.read_text()
+
+
+@pytest.mark.parametrize("make, reason", [(lambda p: None, "not found"), (lambda p: p.mkdir(), "not a recorded session")])
+def test_unusable_session_folders(tmp_path, make, reason):
+    folder = tmp_path / "nothing"
+    make(folder)
+    with pytest.raises(SessionError, match=reason):
+        load_session(folder)
+
+
+def test_export_command_formats_and_bad_folder(session_dir, tmp_path):
+    for fmt in ("html", "md", "json"):
+        out = tmp_path / f"report.{fmt}"
+        proc = subprocess.run(
+            [sys.executable, "app.py", "export", str(session_dir), "--format", fmt, "--out", str(out)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert out.stat().st_size > 500
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert len(data["comparisons"]) == 2 and data["summary"]["gemma"]["ttft_s"]["n"] == 2
+    assert "| time to first token (s) |" in (tmp_path / "report.md").read_text()
+    proc = subprocess.run([sys.executable, "app.py", "export", str(tmp_path / "nope")], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and "not found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_summary_medians(session_dir):
+    session = load_session(session_dir)
+    table = summary(session)
+    values = sorted(e["results"]["qwen"]["metrics"]["ttft_s"] for e in session.entries)
+    assert table["qwen"]["ttft_s"]["median"] == pytest.approx(sum(values) / 2)
+
+
+def test_html_report_is_self_contained_in_chromium(session_dir):
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if not chromium:
+        pytest.skip("needs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    report = export(load_session(session_dir), "html")
+    requests = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.route("**/*", lambda route: route.abort() if route.request.url.startswith("http") else route.continue_())
+        page.goto(report.as_uri())
+        assert page.locator("h2", has_text="Comparison 2").count() == 1
+        assert page.locator("svg").count() >= 2, "both timing charts render"
+        widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+        assert widths and all(w > 0 for w in widths), "thumbnails are embedded and decode"
+        browser.close()
+    assert not [u for u in requests if u.startswith("http")], f"the report fetched {requests}"
+
+
+def test_replay_frames_follow_recorded_times(session_dir):
+    entry = load_session(session_dir).entries[0]
+    slept = []
+    shown = list(frames(entry, speed=2.0, sleep=slept.append))
+    assert all(d >= 0 for d in slept)
+    final = shown[-1]
+    for side in ("gemma", "qwen"):
+        assert final[side][0] == entry["results"][side]["text"] and final[side][2] is True
+        lengths = [len(f[side][0]) for f in shown]
+        assert lengths == sorted(lengths), "text only grows during a replay"
+    assert "Recording from" in label(entry) and "gemma4-tiny" in label(entry)
+
+
+def test_replay_app_plays_a_recording_without_loading_models(session_dir, tmp_path):
+    from gradio_client import Client
+
+    from app_server import AppServer
+
+    srv = AppServer("--replay", str(session_dir), log=tmp_path / "replay.log").wait_ready()
+    try:
+        about, gemma_chat, qwen_chat, gemma_details, qwen_details = Client(srv.url, verbose=False).predict(
+            0, 8.0, api_name="/replay"
+        )
+        entry = load_session(session_dir).entries[0]
+        assert "Recording from" in about
+        assert gemma_chat[-1]["content"][0]["text"] == entry["results"]["gemma"]["text"]
+        assert "audio 'question.wav' not sent" in qwen_details
+        assert "Loading weights" not in (tmp_path / "replay.log").read_text(), "replay must not load a model"
+    finally:
+        srv.stop()
