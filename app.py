@@ -29,6 +29,19 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qwen", metavar="ID_OR_PATH", help="Qwen 3.5 hub id or local folder")
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda if there is one)")
     parser.add_argument("--parallel", action="store_true", help="run both models at once (timings contended)")
+    for key in ("gemma", "qwen"):
+        parser.add_argument(
+            f"--{key}-endpoint", metavar="URL",
+            help=f"stream {key} from an OpenAI-compatible server (e.g. http://host:8000/v1); --{key} names the model",
+        )
+        parser.add_argument(
+            f"--{key}-accepts", metavar="LIST", type=lambda v: [m.strip() for m in v.split(",") if m.strip()],
+            help="what the served model takes besides text, e.g. image,video,audio (default: found or assumed)",
+        )
+    parser.add_argument(
+        "--api-key-env", default="OPENAI_API_KEY", metavar="NAME",
+        help="environment variable holding the servers' API key (never printed or recorded)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,7 +111,7 @@ def _print_text(result) -> None:
 def run_compare(args) -> int:
     from modalities.errors import InputError
     from modalities.request import CompareRequest, GenerationSettings, validate_request
-    from models.comparison import SIDES, Comparator, load_side, resolve_sources
+    from models.comparison import Comparator
 
     request = CompareRequest(
         prompt=args.prompt,
@@ -119,8 +132,7 @@ def run_compare(args) -> int:
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    sources = resolve_sources(args.gemma, args.qwen, args.tiny, args.preset)
-    sides = {key: load_side(key, sources[key], args.device) for key in SIDES}
+    sides = make_sides(args)
     try:
         result = Comparator(sides, parallel=args.parallel).run(request)
     except InputError as e:
@@ -135,6 +147,26 @@ def run_compare(args) -> int:
     else:
         _print_text(result)
     return EXIT_OK if any(r.error is None for r in result.results.values()) else EXIT_INTERNAL
+
+
+def make_sides(args) -> dict:
+    """Each side from its server where an endpoint is given, else loaded here."""
+    from models.comparison import SIDES, load_side, resolve_sources
+    from models.remote import remote_side
+
+    local = {k: None if getattr(args, f"{k}_endpoint") else getattr(args, k) for k in SIDES}
+    sources = resolve_sources(local["gemma"], local["qwen"], args.tiny, args.preset)
+    sides = {}
+    for key in SIDES:
+        endpoint = getattr(args, f"{key}_endpoint")
+        if endpoint:
+            sides[key] = remote_side(key, endpoint, getattr(args, key), getattr(args, f"{key}_accepts"), args.api_key_env)
+        else:
+            print(f"loading {key}: {sources[key]}", file=sys.stderr, flush=True)
+            sides[key] = load_side(key, sources[key], args.device)
+        if sides[key].load_error:
+            print(f"  {key} not available: {sides[key].load_error}", file=sys.stderr, flush=True)
+    return sides
 
 
 def run_tiny(args) -> int:
@@ -184,21 +216,16 @@ def run_replay(args) -> int:
 
 
 def run_app(args) -> int:
-    from models.comparison import SIDES, resolve_sources
+    from models.comparison import SIDES
     from models.slots import ModelSlots
     from ui import build_demo
 
     if args.replay:
         return run_replay(args)
 
-    sources = resolve_sources(args.gemma, args.qwen, args.tiny, args.preset)
     slots = ModelSlots(device=args.device, parallel=args.parallel)
-    for key in SIDES:
-        print(f"loading {key}: {sources[key]}", file=sys.stderr, flush=True)
-        side = slots.load(key, sources[key])
-        if side.load_error:
-            print(f"  not loaded: {side.load_error}", file=sys.stderr, flush=True)
-    extra = {k: [sources[k]] for k in SIDES}
+    slots.sides.update(make_sides(args))
+    extra = {k: [s] for k in SIDES if (s := slots.source(k))}
     demo = build_demo(slots, extra_sources=extra, tiny=args.tiny, record_dir=args.record)
     _launch(demo, args)
     return EXIT_OK

@@ -165,8 +165,11 @@ def timing_rows(result: ComparisonResult) -> list[dict]:
 
 
 def model_info_markdown(side) -> str:
-    if side.loaded is None:
+    if side.backend is None:
         return f"**not loaded** — {side.load_error}"
+    if side.loaded is None:  # served remotely
+        accepts = " / ".join(side.backend.capabilities.modalities)
+        return f"`{side.backend.source}` · remote server · accepts {accepts} · timings include the network"
     loaded, caps = side.loaded, side.loaded.capabilities
     replica = " · **offline replica (random weights)**" if loaded.is_replica else ""
     size = f"{loaded.footprint_mb / 1024:.1f} GiB" if loaded.footprint_mb >= 1024 else f"{loaded.footprint_mb:.1f} MiB"

@@ -19,9 +19,9 @@ from modalities.limits import DEFAULT_LIMITS, Limits
 from modalities.request import CompareRequest, Inputs, validate_request
 from modalities.routing import route
 
-from .generation import stream as stream_generation
 from .loading import LoadedModel
-from .prompting import Turn, prepare
+from .prompting import Turn
+from .remote import RemoteError
 from .results import ComparisonResult, ModelResult
 from .tiny import TINY_NOTICE
 
@@ -30,17 +30,26 @@ SIDES = ("gemma", "qwen")
 
 @dataclass
 class Side:
-    """One column: a loaded model, or the reason it could not be loaded."""
+    """One column: a backend (a local model or a remote server), or why there is none.
+
+    A backend has `source`, `family`, `capabilities`, `is_replica`, `describe()`, `release()`
+    and `run(...)`, which yields generation Snapshots (models.local, models.remote).
+    """
 
     key: str
-    loaded: LoadedModel | None = None
+    backend: object | None = None
     load_error: str | None = None
-    # At most one generation per loaded model at a time, whoever asks.
+    # At most one generation per model at a time, whoever asks.
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
+    def loaded(self) -> LoadedModel | None:
+        """The local model, where this side has one."""
+        return getattr(self.backend, "loaded", None)
+
+    @property
     def model_name(self) -> str:
-        return self.loaded.source if self.loaded else "(not loaded)"
+        return self.backend.source if self.backend else "(not loaded)"
 
 
 def environment(sides: dict[str, Side]) -> dict:
@@ -56,20 +65,7 @@ def environment(sides: dict[str, Side]) -> dict:
         "gpu": gpu,
         "cpu_threads": torch.get_num_threads(),
         "models": {
-            k: (
-                {
-                    "id": s.loaded.source,
-                    "family": s.loaded.family.label,
-                    "revision": s.loaded.revision,
-                    "device": s.loaded.device,
-                    "dtype": s.loaded.dtype,
-                    "parameters": s.loaded.parameters,
-                    "replica": s.loaded.is_replica,
-                }
-                if s.loaded
-                else {"id": None, "error": s.load_error}
-            )
-            for k, s in sides.items()
+            k: s.backend.describe() if s.backend else {"id": None, "error": s.load_error} for k, s in sides.items()
         },
     }
 
@@ -102,7 +98,7 @@ class Comparator:
         for key in SIDES:
             side = self.sides[key]
             r = ModelResult(side=key, model=side.model_name)
-            if side.loaded and side.loaded.is_replica:
+            if side.backend and side.backend.is_replica:
                 r.notes.append(TINY_NOTICE)
             results[key] = r
         return ComparisonResult(
@@ -125,11 +121,11 @@ class Comparator:
         turns: dict[str, Turn],
     ) -> Iterator[None]:
         side = self.sides[key]
-        if side.loaded is None:
+        backend = side.backend
+        if backend is None:
             result.status, result.error = "error", side.load_error or "model not loaded"
             return
-        loaded = side.loaded
-        routed = route(inputs, loaded.capabilities)
+        routed = route(inputs, backend.capabilities)
         result.skipped_inputs = routed.skipped
         result.notes += routed.notes
         if routed.skip_reason:
@@ -143,11 +139,8 @@ class Comparator:
             result.status = "running"
             yield
             try:
-                prepared = prepare(loaded, routed, request.settings.thinking, history)
-                result.notes += prepared.notes
-                _check_context(loaded, prepared.input_tokens, request.settings.max_new_tokens)
-                for snap in stream_generation(
-                    loaded, prepared, request.settings, stop_event, self.timeout_s, contended=self.parallel
+                for snap in backend.run(
+                    routed, request.settings, history, stop_event, self.timeout_s, self.parallel, result.notes
                 ):
                     result.text, result.thinking, result.token_times = snap.text, snap.thinking, snap.token_times
                     if snap.token_times:
@@ -161,7 +154,7 @@ class Comparator:
                 result.status, result.error = "error", str(e)
             except Exception as e:  # one side's failure must not end the other's run
                 result.status, result.error = "error", _describe_failure(e)
-                _release_memory(loaded)
+                backend.release()
         yield
 
     def stream(
@@ -227,47 +220,29 @@ class Comparator:
         return state
 
 
-def _check_context(loaded: LoadedModel, input_tokens: dict[str, int], max_new_tokens: int) -> None:
-    context = loaded.capabilities.context_tokens
-    total = sum(input_tokens.values())
-    if context and total + max_new_tokens > context:
-        raise InputError(
-            "prompt",
-            f"{total} input tokens plus {max_new_tokens} new tokens exceed "
-            f"{loaded.family.label}'s context of {context} tokens",
-        )
-
-
 def _describe_failure(e: BaseException) -> str:
     import torch
 
+    if isinstance(e, RemoteError):
+        return str(e)
     if isinstance(e, torch.OutOfMemoryError):
         return "out of GPU memory during generation (try fewer frames, a smaller image or fewer new tokens)"
     message = str(e).splitlines()[0] if str(e) else ""
     return f"{type(e).__name__}: {message[:300]}"
 
 
-def _release_memory(loaded: LoadedModel) -> None:
-    import gc
-
-    import torch
-
-    gc.collect()
-    if loaded.device.startswith("cuda"):
-        torch.cuda.empty_cache()
-
-
 def load_side(key: str, source: str | None, device: str | None = None) -> Side:
     """Load one side's model and warm it up; a failure becomes the side's `load_error`."""
     from .generation import warm_up
     from .loading import ModelLoadError, load_model
+    from .local import LocalBackend
 
     if not source:
         return Side(key, load_error="no model chosen")
     try:
         loaded = load_model(source, expected_family=key, device=device)
         warm_up(loaded)
-        return Side(key, loaded)
+        return Side(key, LocalBackend(loaded))
     except ModelLoadError as e:
         return Side(key, load_error=str(e))
 

@@ -24,6 +24,7 @@ class Metrics:
     thinking_tokens the part of output_tokens inside the thinking block, its markers included
     input_tokens   prompt tokens by modality, counted from the placeholders the processor inserted
     contended      True when both models ran at once, so neither timing is clean
+    includes_network  True for a remote server: timed on the client, network and queue included
     """
 
     preprocess_s: float
@@ -41,6 +42,7 @@ class Metrics:
     memory_scope: str  # "cuda_allocated" or "process_rss"
     contended: bool = False
     stopped: bool = False
+    includes_network: bool = False  # measured on a client of a remote server
 
 
 @dataclass

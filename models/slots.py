@@ -23,13 +23,13 @@ class ModelSlots:
 
     def source(self, key: str) -> str | None:
         side = self.sides[key]
-        return side.loaded.source if side.loaded else None
+        return side.backend.source if side.backend else None
 
     def load(self, key: str, source: str) -> Side:
         """Put `source` in slot `key` (a no-op if it is there already); returns the new side."""
         with self._load_lock:
             current = self.sides[key]
-            if current.loaded and current.loaded.source == source:
+            if current.backend and current.backend.source == source:
                 return current
             with current.lock:  # waits for a generation on this side to finish
                 self.sides[key] = Side(key, load_error=f"loading {source}…")

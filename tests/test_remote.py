@@ -1,0 +1,144 @@
+"""The remote backend against a real OpenAI-compatible server: `transformers serve` on 127.0.0.1.
+
+The server is a real process serving the replica folders offline; nothing here is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from app_server import free_port
+from conftest import ROOT, SAMPLES, request
+from modalities.request import GenerationSettings, validate_request
+from modalities.routing import route
+from models.comparison import Comparator
+from models.remote import RemoteError, remote_side
+
+# The `transformers` command installed beside this Python (transformers[serving]).
+SERVE = [str(__import__("pathlib").Path(sys.executable).parent / "transformers"), "serve"]
+
+
+def start_server(folder, tmp_path, name: str):
+    port = free_port()
+    log = open(tmp_path / f"{name}.log", "w")
+    proc = subprocess.Popen(
+        [*SERVE, "--host", "127.0.0.1", "--port", str(port), str(folder)],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"}, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError((tmp_path / f"{name}.log").read_text()[-3000:])
+        try:
+            urllib.request.urlopen(f"{url}/models", timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise TimeoutError("transformers serve did not come up")
+
+
+def stop_server(proc) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def gemma_server(replica_dirs, tmp_path_factory):
+    proc, url = start_server(replica_dirs[0], tmp_path_factory.mktemp("serve"), "gemma")
+    yield url
+    stop_server(proc)
+
+
+def run_cli(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "app.py", "compare", "--tiny", *args, "--max-new-tokens", "8", "--temperature", "0", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
+    )
+
+
+def test_cli_remote_gemma_local_qwen_same_json_shape(gemma_server, replica_dirs):
+    media = ["--prompt", "What is shown?", "--image", str(SAMPLES / "chart.png"), "--audio", str(SAMPLES / "question.wav")]
+    secret = "sk-test-never-print-me"
+    remote = run_cli("--gemma-endpoint", gemma_server, "--gemma", str(replica_dirs[0]), *media, env={"OPENAI_API_KEY": secret})
+    local = run_cli(*media)
+    assert remote.returncode == 0 and local.returncode == 0, remote.stderr[-2000:]
+    assert secret not in remote.stdout + remote.stderr, "the API key must never be printed"
+    r, l = json.loads(remote.stdout), json.loads(local.stdout)
+    assert r.keys() == l.keys() and r["results"].keys() == l["results"].keys()
+    g = r["results"]["gemma"]
+    assert g["error"] is None, g["error"]
+    assert set(l["results"]["gemma"]["metrics"]) <= set(g["metrics"]), "remote metrics cover the local ones"
+    assert g["metrics"]["includes_network"] is True and g["metrics"]["output_tokens"] == 8, "usage from the server"
+    assert g["metrics"]["input_tokens"]["total"] > 100, "image and audio reached the server"
+    assert g["skipped_inputs"] == [], "the served Gemma replica takes audio, read from its folder"
+    assert r["results"]["qwen"]["metrics"]["device"] == "cpu", "Qwen ran locally"
+    assert [s["modality"] for s in r["results"]["qwen"]["skipped_inputs"]] == ["audio"]
+    assert r["environment"]["models"]["gemma"]["backend"] == "remote"
+
+
+def _remote_comparator(url, model, accepts=None):
+    from models.comparison import Side
+
+    return Comparator({"gemma": remote_side("gemma", url, str(model), accepts), "qwen": Side("qwen", load_error="off")})
+
+
+def test_streaming_usage_and_image_part(gemma_server, replica_dirs):
+    comparator = _remote_comparator(gemma_server, replica_dirs[0])
+    settings = GenerationSettings(max_new_tokens=30, temperature=0)
+    counts = []
+    for state in comparator.stream(request("Describe.", settings)):
+        counts.append(len(state.results["gemma"].token_times))
+    text_only = state.results["gemma"]
+    assert text_only.error is None and len(set(counts)) > 2, f"the answer streams in pieces: {counts}"
+    with_image = comparator.run(request("Describe.", settings, images=(str(SAMPLES / "chart.png"),))).results["gemma"]
+    assert with_image.metrics.input_tokens["total"] > text_only.metrics.input_tokens["total"] + 50, "the image part was sent"
+
+
+def test_audio_routing_follows_declared_capabilities(gemma_server, replica_dirs):
+    comparator = _remote_comparator(gemma_server, replica_dirs[0], accepts=["image"])
+    gemma = comparator.run(request("Hear this?", audio=str(SAMPLES / "question.wav"))).results["gemma"]
+    assert [s.modality for s in gemma.skipped_inputs] == ["audio"]
+    assert "Gemma 4 has no audio input" in str(gemma.skipped_inputs[0])
+
+
+def test_unknown_model_and_refused_connection_are_errors(gemma_server, sides):
+    from models.comparison import Side
+
+    for side, expected in (
+        (remote_side("gemma", gemma_server, "nobody/no-such-model", ["image"]), "HTTP 400 for model 'nobody/no-such-model'"),
+        (remote_side("gemma", f"http://127.0.0.1:{free_port()}/v1", "x", ["image"]), "could not connect"),
+    ):
+        result = Comparator({"gemma": side, "qwen": sides["qwen"]}).run(request())
+        assert expected in (result.results["gemma"].error or ""), result.results["gemma"].error
+        assert result.results["qwen"].error is None and result.results["qwen"].metrics, "the other side carries on"
+
+
+def test_server_stopped_midway(replica_dirs, tmp_path):
+    """The Qwen replica answers this prompt at length; the server is killed after its first chunk."""
+    proc, url = start_server(replica_dirs[1], tmp_path, "qwen")
+    try:
+        backend = remote_side("qwen", url, str(replica_dirs[1]), ["image"]).backend
+        routed = route(validate_request(request("What is shown?")), backend.capabilities)
+        stream = backend.run(routed, GenerationSettings(max_new_tokens=3000, temperature=0), [], threading.Event(), None, False, [])
+        next(stream)
+        os.killpg(proc.pid, signal.SIGKILL)
+        with pytest.raises(RemoteError, match="cut off|could not connect|HTTP 5"):
+            for _ in stream:
+                pass
+    finally:
+        stop_server(proc)
