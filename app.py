@@ -110,6 +110,7 @@ def _print_text(result) -> None:
 
 def run_compare(args) -> int:
     from modalities.errors import InputError
+    from modalities.limits import limits_from_env
     from modalities.request import CompareRequest, GenerationSettings, validate_request
     from models.comparison import Comparator
 
@@ -128,7 +129,7 @@ def run_compare(args) -> int:
         ),
     )
     try:
-        validate_request(request)  # bad input exits before any model is loaded
+        validate_request(request, limits_from_env())  # bad input exits before any model is loaded
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

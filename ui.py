@@ -323,7 +323,7 @@ def build_demo(
                 for state in stream:
                     yield render(state, convo, user)
             except InputError as e:
-                raise gr.Error(str(e), title="Input not accepted") from None
+                raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
             finally:
                 switches.disarm(req.session_hash)
             if recording:

@@ -1,12 +1,14 @@
 """Named limits on inputs, each with a sane default and checked before anything is decoded.
 
 One `Limits` object travels with validation, so a deployment (a public Space, a laptop)
-can tighten or loosen them in one place without touching the loaders.
+can tighten or loosen them in one place without touching the loaders: each field can be set
+from an environment variable, COMPARE_ and its name in capitals (e.g. COMPARE_MAX_IMAGE_PIXELS).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, fields
 
 MiB = 1024 * 1024
 
@@ -18,6 +20,7 @@ class Limits:
     max_image_pixels: int = 64_000_000
     max_images: int = 8
     max_video_seconds: float = 30 * 60
+    max_video_frames: int = 30 * 60 * 60  # 30 minutes at 60 fps
     # Frames are decoded at most this large on their longest side; every processor
     # downscales further, so decoding 4K frames at full size would only cost memory and time.
     max_decode_side: int = 1280
@@ -26,3 +29,16 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def limits_from_env(environ=os.environ) -> Limits:
+    """The defaults, with any COMPARE_<FIELD> environment variable applied."""
+    values = {}
+    for f in fields(Limits):
+        raw = environ.get(f"COMPARE_{f.name.upper()}")
+        if raw is not None:
+            try:
+                values[f.name] = type(getattr(DEFAULT_LIMITS, f.name))(float(raw))
+            except ValueError:
+                raise SystemExit(f"COMPARE_{f.name.upper()}={raw!r} is not a number") from None
+    return Limits(**values)

@@ -109,6 +109,8 @@ def load_video(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> VideoInput:
     except (decord.DECORDError, RuntimeError, IndexError, ValueError) as e:
         raise InputError(name, _decord_reason(e)) from None
     video = VideoInput(p, total, fps, width, height, *_decode_size(width, height, limits.max_decode_side))
+    if total > limits.max_video_frames:
+        raise InputError(name, f"{total} frames, over the limit of {limits.max_video_frames}")
     if video.duration_s > limits.max_video_seconds:
         raise InputError(
             name, f"{video.duration_s:.0f} s long, over the limit of {limits.max_video_seconds:.0f} s"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from modalities.errors import InputError
-from modalities.limits import DEFAULT_LIMITS, Limits
+from modalities.limits import Limits, limits_from_env
 from modalities.request import CompareRequest, Inputs, validate_request
 from modalities.routing import route
 
@@ -78,12 +78,12 @@ class Comparator:
         sides: dict[str, Side],
         parallel: bool = False,
         timeout_s: float | None = None,
-        limits: Limits = DEFAULT_LIMITS,
+        limits: Limits | None = None,
     ):
         self.sides = sides
         self.parallel = parallel
         self.timeout_s = timeout_s
-        self.limits = limits
+        self.limits = limits or limits_from_env()
         self._runs = 0  # alternates which side goes first in sequential mode
         self._runs_lock = threading.Lock()
 

@@ -68,7 +68,11 @@ def _video_frames(loaded: LoadedModel, video):
         duration=video.duration_s,
         video_backend="decord",
     )
-    indices = [int(i) for i in loaded.processor.video_processor.sample_frames(metadata)]
+    sampler = loaded.processor.video_processor
+    wanted = getattr(sampler, "num_frames", None)
+    # A fixed frame budget (Gemma 4) cannot exceed a short video's frames: take them all.
+    kwargs = {"num_frames": video.total_frames} if wanted and wanted > video.total_frames else {}
+    indices = [int(i) for i in sampler.sample_frames(metadata, **kwargs)]
     metadata.frames_indices = indices
     return decode_frames(video, indices), metadata
 

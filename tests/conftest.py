@@ -108,3 +108,27 @@ def media(tmp_path) -> dict[str, Path]:
         "video": write_video(tmp_path / "clip.mp4"),
         "audio": write_audio(tmp_path / "tone.wav"),
     }
+
+
+def write_audio_av(path: Path, codec: str, seconds: float = 2.0, rate: int = 44_100):
+    """Encode a tone with PyAV into any container/codec it has (mp3, aac/m4a, ...)."""
+    import av
+
+    t = np.arange(int(seconds * rate)) / rate
+    samples = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=rate)
+        fmt = stream.codec_context.codec.audio_formats[0].name if stream.codec_context.codec.audio_formats else "fltp"
+        size = stream.codec_context.frame_size or 1024
+        for start in range(0, len(samples), size):
+            chunk = samples[start : start + size]
+            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = start
+            resampled = av.AudioResampler(format=fmt, layout="mono", rate=rate).resample(frame)
+            for f in resampled:
+                for packet in stream.encode(f):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

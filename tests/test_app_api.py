@@ -22,7 +22,7 @@ def call_compare(client: Client, prompt: str, images=(), video=None, audio=None,
     return client.predict(
         prompt,
         [handle_file(str(p)) for p in images] or None,
-        {"video": handle_file(str(video))} if video else None,
+        handle_file(str(video)) if video else None,
         handle_file(str(audio)) if audio else None,
         "",  # system prompt
         max_new_tokens,

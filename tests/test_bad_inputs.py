@@ -1,0 +1,208 @@
+"""A matrix of bad and awkward files, made here: valid ones work (with a note where something was
+cut or converted); invalid ones get one message naming the file and the reason, and no model runs.
+
+Each case goes through the engine as `compare` runs it, and through the app's API.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ROOT, request, write_audio, write_audio_av, write_audio_only_container, write_video
+from modalities.errors import InputError
+from modalities.request import GenerationSettings
+
+TINY_RUN = GenerationSettings(max_new_tokens=2, temperature=0.0)
+
+
+def _png(path: Path, mode="RGB", size=(64, 48)) -> Path:
+    Image.new(mode, size, 128 if mode in ("L", "I;16") else (200, 30, 30)).save(path)
+    return path
+
+
+def _text(path: Path) -> Path:
+    path.write_text("plain text, not media\n" * 40)
+    return path
+
+
+def _cut(path: Path, fraction: float, name: str) -> Path:
+    out = path.with_name(name)
+    out.write_bytes(path.read_bytes()[: max(1, int(path.stat().st_size * fraction))])
+    return out
+
+
+def _exif(path: Path) -> Path:
+    im = Image.new("RGB", (60, 30), "blue")
+    exif = im.getexif()
+    exif[0x0112] = 8
+    im.save(path, exif=exif)
+    return path
+
+
+def _gif(path: Path) -> Path:
+    frames = [Image.new("RGB", (20, 20), c) for c in ("red", "green")]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    return path
+
+
+def _noisy_png(path: Path) -> Path:
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (300, 300, 3), np.uint8)).save(path)
+    return path
+
+
+def _ogg(path: Path) -> Path:
+    import soundfile
+
+    soundfile.write(str(path), (0.2 * np.sin(np.arange(32000) / 5)).astype(np.float32), 16_000, format="OGG")
+    return path
+
+
+def _empty_wav(path: Path) -> Path:
+    import soundfile
+
+    soundfile.write(str(path), np.zeros(0, np.float32), 16_000)
+    return path
+
+
+# (file name, kind, maker, expected): "ok", "ok:<note>" or "error:<reason>" (regex on the message)
+CASES = [
+    # images
+    ("empty.png", "image", lambda p: (p.touch(), p)[1], "error:empty"),
+    ("truncated.png", "image", lambda p: _cut(_noisy_png(p.with_name("full.png")), 0.4, p.name), "error:could not be decoded|not an image"),
+    ("text.png", "image", _text, "error:not an image"),
+    ("audio.png", "image", lambda p: write_audio(p.with_name("x.wav")).rename(p), "error:not an image"),
+    ("bomb.png", "image", lambda p: (Image.new("1", (9000, 9000)).save(p), p)[1], "error:decompression bomb"),
+    ("photo-8000x6000.jpg", "image", lambda p: (Image.new("RGB", (8000, 6000), "gray").save(p, quality=50), p)[1], "ok"),
+    ("pixel-1x1.png", "image", lambda p: _png(p, size=(1, 1)), "ok"),
+    ("cmyk.jpg", "image", lambda p: (Image.new("CMYK", (40, 40), (0, 200, 200, 0)).save(p), p)[1], "ok:CMYK"),
+    ("deep-16bit.png", "image", lambda p: (Image.fromarray(np.full((30, 30), 40000, np.uint16)).save(p), p)[1], "ok:8 bits"),
+    ("alpha.png", "image", lambda p: _png(p, "RGBA"), "ok:transparency"),
+    ("animated.gif", "image", _gif, "ok:first of 2 frames"),
+    ("exif-rotated.jpg", "image", _exif, "ok:EXIF"),
+    ("grey.png", "image", lambda p: _png(p, "L"), "ok"),
+    # videos
+    ("empty.mp4", "video", lambda p: (p.touch(), p)[1], "error:empty"),
+    ("truncated.mp4", "video", lambda p: _cut(write_video(p.with_name("whole.mp4"), seconds=3), 0.3, p.name), "error:"),
+    ("text.mp4", "video", _text, "error:not a video"),
+    ("picture.mp4", "video", lambda p: _png(p.with_name("y.png")).rename(p), "error:not a video"),
+    ("sound-only.mp4", "video", write_audio_only_container, "error:no video stream"),
+    ("one-frame.mp4", "video", lambda p: write_video(p, seconds=0.1, fps=10), "ok:single frame"),
+    ("uhd-4k.mp4", "video", lambda p: write_video(p, seconds=0.3, fps=10, size=(3840, 2160)), "ok:decoded at"),
+    ("ten-minutes.mp4", "video", lambda p: write_video(p, seconds=600, fps=1, size=(64, 48)), "ok:frames sampled of 600"),
+    ("clip.webm", "video", lambda p: write_video(p, codec="libvpx"), "ok"),
+    ("clip.mov", "video", lambda p: write_video(p, codec="mpeg4"), "ok"),
+    ("clip.mkv", "video", lambda p: write_video(p, codec="libx264"), "ok"),
+    ("clip.avi", "video", lambda p: write_video(p, codec="mpeg4"), "ok"),
+    # audio
+    ("empty.wav", "audio", lambda p: (p.touch(), p)[1], "error:empty"),
+    ("zero-length.wav", "audio", _empty_wav, "error:empty|zero"),
+    ("truncated.wav", "audio", lambda p: _cut(write_audio(p.with_name("long.wav")), 0.004, p.name), "error:"),
+    ("text.wav", "audio", _text, "error:not audio"),
+    ("image.wav", "audio", lambda p: _png(p.with_name("z.png")).rename(p), "error:not audio"),
+    ("ten-minutes.wav", "audio", lambda p: write_audio(p, seconds=600, rate=16_000, channels=1), "ok:cut from 600.0 s"),
+    ("tone.mp3", "audio", lambda p: write_audio_av(p, "mp3"), "ok:resampled"),
+    ("tone.ogg", "audio", _ogg, "ok"),
+    ("tone.flac", "audio", lambda p: write_audio(p, rate=48_000), "ok:resampled"),
+    ("tone.m4a", "audio", lambda p: write_audio_av(p, "aac"), "ok:resampled"),
+    ("soundtrack.mp4", "audio", write_audio_only_container, "ok"),
+]
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("matrix")
+    files = {}
+    for name, kind, make, expected in CASES:
+        (folder / name).parent.mkdir(exist_ok=True)
+        files[name] = (kind, make(folder / name), expected)
+    return files
+
+
+def _media(kind: str, path: Path) -> dict:
+    return {"images": (str(path),)} if kind == "image" else {kind: str(path)}
+
+
+@pytest.fixture
+def forward_calls(sides):
+    """Counts forward passes of both models (an observer hook, nothing replaced)."""
+    calls = []
+    handles = [s.loaded.model.register_forward_hook(lambda *a: calls.append(1)) for s in sides.values()]
+    yield calls
+    for h in handles:
+        h.remove()
+
+
+def test_matrix_has_at_least_30_cases():
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CASES])
+def test_through_the_engine(name, matrix, comparator, forward_calls):
+    import re
+
+    kind, path, expected = matrix[name]
+    assert path.name == name
+    if expected.startswith("error"):
+        with pytest.raises(InputError) as caught:
+            comparator.run(request("What is this?", TINY_RUN, **_media(kind, path)))
+        message = str(caught.value)
+        assert message.startswith(f"{kind} '{name}': "), message
+        assert re.search(expected.split(":", 1)[1], message), message
+        assert "\n" not in message and "Traceback" not in message
+        assert forward_calls == [], "no model may run on bad input"
+        return
+    result = comparator.run(request("What is this?", TINY_RUN, **_media(kind, path)))
+    gemma = result.results["gemma"]
+    assert gemma.error is None and gemma.metrics, gemma.error
+    assert gemma.metrics.input_tokens[kind] > 0, f"the {kind} reached Gemma"
+    if ":" in expected:
+        assert any(expected.split(":", 1)[1] in n for n in gemma.notes), gemma.notes
+
+
+def test_through_the_command_line(matrix):
+    """Invalid files exit 2 with one line naming them, before any model loads."""
+    for name in ("text.png", "sound-only.mp4", "image.wav"):
+        kind, path, _ = matrix[name]
+        proc = subprocess.run(
+            [sys.executable, "app.py", "compare", "--tiny", "--prompt", "hi", f"--{kind}", str(path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"{kind} '{name}'" in lines[0], proc.stderr
+
+
+def test_through_the_app_api(matrix, tmp_path_factory, replica_dirs):
+    from gradio_client import Client, handle_file
+
+    from app_server import AppServer
+
+    srv = AppServer(log=tmp_path_factory.mktemp("api") / "app.log").wait_ready()
+    try:
+        client = Client(srv.url, verbose=False)
+        for name, (kind, path, expected) in matrix.items():
+            if name in ("photo-8000x6000.jpg", "ten-minutes.mp4", "ten-minutes.wav"):
+                continue  # large uploads: covered through the engine above
+            args = {"image": None, "video": None, "audio": None}
+            args[kind] = [handle_file(str(path))] if kind == "image" else handle_file(str(path))
+            call = lambda: client.predict(  # noqa: E731
+                "What is this?", args["image"], args["video"], args["audio"], "", 2, 0.0, 0.95, 0, False, False,
+                api_name="/compare",
+            )
+            if expected.startswith("error"):
+                with pytest.raises(Exception) as caught:
+                    call()
+                assert f"{kind} '{name}'" in str(caught.value), (name, str(caught.value)[:300])
+                assert "Traceback" not in str(caught.value)
+            else:
+                raw = call()[-1]
+                assert raw["results"]["gemma"]["error"] is None, (name, raw["results"]["gemma"]["error"])
+        assert "Traceback" not in (srv.log_path.read_text()), "no traceback even in the server log"
+    finally:
+        srv.stop()
