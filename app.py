@@ -29,6 +29,7 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--qwen", metavar="ID_OR_PATH", help="Qwen 3.5 hub id or local folder")
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda if there is one)")
     parser.add_argument("--parallel", action="store_true", help="run both models at once (timings contended)")
+    parser.add_argument("--timeout", type=float, default=600, metavar="S", help="per-side generation time limit")
     for key in ("gemma", "qwen"):
         parser.add_argument(
             f"--{key}-endpoint", metavar="URL",
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     parser.add_argument("--share", action="store_true", help="also serve through a public Gradio link")
+    parser.add_argument(
+        "--auth", metavar="USER:PASSWORD", default=os.environ.get("COMPARE_AUTH"),
+        help="put a login in front of the app (or set COMPARE_AUTH)",
+    )
     parser.add_argument("--record", metavar="PATH", help="record every comparison into this session folder")
     parser.add_argument("--replay", metavar="PATH", help="serve a recorded session for replay (no models load)")
     commands = parser.add_subparsers(dest="command")
@@ -135,7 +140,7 @@ def run_compare(args) -> int:
         return EXIT_BAD_INPUT
     sides = make_sides(args)
     try:
-        result = Comparator(sides, parallel=args.parallel).run(request)
+        result = Comparator(sides, parallel=args.parallel, timeout_s=args.timeout).run(request)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -196,8 +201,16 @@ def run_export(args) -> int:
 
 
 def _launch(demo, args) -> None:
+    auth = None
+    if args.auth:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            raise SystemExit("--auth / COMPARE_AUTH must be USER:PASSWORD")
+        auth = (user, password)
+    # One comparison at a time: each model generates for one request at once, and the queue
+    # shows everyone else their place. Gradio's CORS and host checks stay at their defaults.
     demo.queue(default_concurrency_limit=1).launch(
-        server_name=args.host, server_port=args.port, share=args.share, show_error=True
+        server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth
     )
 
 
@@ -224,7 +237,7 @@ def run_app(args) -> int:
     if args.replay:
         return run_replay(args)
 
-    slots = ModelSlots(device=args.device, parallel=args.parallel)
+    slots = ModelSlots(device=args.device, parallel=args.parallel, timeout_s=args.timeout)
     slots.sides.update(make_sides(args))
     extra = {k: [s] for k in SIDES if (s := slots.source(k))}
     demo = build_demo(slots, extra_sources=extra, tiny=args.tiny, record_dir=args.record)

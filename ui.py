@@ -113,10 +113,10 @@ def assistant_messages(result: ModelResult) -> list[dict]:
                 "metadata": {"title": "Thinking", "status": "done" if done else "pending"},
             }
         )
+    if result.text or (result.status in ("running", "pending") and not result.error):
+        messages.append({"role": "assistant", "content": result.text or "…"})
     if result.error:
         messages.append({"role": "assistant", "content": f"**Error:** {result.error}"})
-    elif result.text or result.status in ("running", "pending"):
-        messages.append({"role": "assistant", "content": result.text or "…"})
     elif result.status == "skipped":
         messages.append({"role": "assistant", "content": "(not run: it takes none of the inputs)"})
     return messages

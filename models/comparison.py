@@ -19,6 +19,7 @@ from modalities.limits import Limits, limits_from_env
 from modalities.request import CompareRequest, Inputs, validate_request
 from modalities.routing import route
 
+from .generation import GenerationTimeout
 from .loading import LoadedModel
 from .prompting import Turn
 from .remote import RemoteError
@@ -148,7 +149,11 @@ class Comparator:
                     if snap.metrics:
                         result.metrics = snap.metrics
                         result.status = "stopped" if snap.metrics.stopped else "done"
-                        turns[key] = Turn(routed, result.text)
+                        if snap.metrics.timed_out:
+                            result.status = "error"
+                            result.error = f"timed out after the per-side limit of {self.timeout_s:.0f} s (partial answer kept)"
+                        else:
+                            turns[key] = Turn(routed, result.text)
                     yield
             except InputError as e:
                 result.status, result.error = "error", str(e)
@@ -223,7 +228,7 @@ class Comparator:
 def _describe_failure(e: BaseException) -> str:
     import torch
 
-    if isinstance(e, RemoteError):
+    if isinstance(e, (RemoteError, GenerationTimeout)):
         return str(e)
     if isinstance(e, torch.OutOfMemoryError):
         return "out of GPU memory during generation (try fewer frames, a smaller image or fewer new tokens)"

@@ -25,6 +25,12 @@ from .results import Metrics
 
 # How often a stream refreshes its text: smooth to the eye, and rare enough to cost nothing.
 UPDATE_INTERVAL_S = 0.025
+# How long past the per-side timeout a generation that does not return is waited for.
+HANG_GRACE_S = 10.0
+
+
+class GenerationTimeout(RuntimeError):
+    pass
 
 
 class _TimedStreamer:
@@ -240,10 +246,17 @@ def stream(
                         first_answer = arrived - t0
             if items and not finished:
                 yield Snapshot(*splitter.texts(), times)
+            if timeout_s and not finished and time.perf_counter() - t0 > timeout_s + HANG_GRACE_S:
+                # max_time is only checked between steps: a step that never returns lands here.
+                abandoned.set()
+                raise GenerationTimeout(
+                    f"generation hung: no end {timeout_s + HANG_GRACE_S:.0f} s after the model call "
+                    f"(per-side timeout {timeout_s:.0f} s); its thread was abandoned"
+                )
     finally:
         if worker.is_alive():
             abandoned.set()
-        worker.join()
+        worker.join(timeout=None if not timeout_s else HANG_GRACE_S)
     if "error" in outcome:
         raise outcome["error"]
     generation_s = outcome["end"] - t0
@@ -267,6 +280,9 @@ def stream(
         memory_scope=scope,
         contended=contended,
         stopped=stop_event.is_set(),
+        # max_time ended it: the per-side timeout, not the token limit or the end of the answer.
+        timed_out=bool(timeout_s) and generation_s >= timeout_s and not stop_event.is_set()
+        and n < settings.max_new_tokens,
     )
     yield Snapshot(*splitter.texts(final=True), times, metrics)
 

@@ -68,6 +68,55 @@ def read_capabilities(config, processor, family: Family) -> Capabilities:
     )
 
 
+# Room beyond the weights for activations, the KV cache and the allocator.
+FIT_MARGIN = 1.15
+
+
+def estimate_bytes(source: str, bytes_per_param: int) -> int | None:
+    """Weights in memory: from a local folder's safetensors index or files, else the registry."""
+    from .registry import checkpoint
+
+    folder = Path(source)
+    if folder.is_dir():
+        index = folder / "model.safetensors.index.json"
+        if index.exists():
+            import json
+
+            stored = json.loads(index.read_text()).get("metadata", {}).get("total_size")
+        else:
+            stored = sum(f.stat().st_size for f in folder.glob("*.safetensors")) or None
+        # Stored as bf16 (2 bytes) in released checkpoints; the replicas are float32 already.
+        return None if stored is None else int(stored * max(1, bytes_per_param / 2))
+    known = checkpoint(source)
+    return int(known.params_b * 1e9 * bytes_per_param) if known else None
+
+
+def free_bytes(device: str) -> int:
+    import psutil
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.cuda.mem_get_info(torch.device(device))[0]
+    return psutil.virtual_memory().available
+
+
+def check_fits(source: str, family: Family, device: str, bytes_per_param: int, free: int | None = None) -> None:
+    """Refuse up front a checkpoint whose weights cannot fit, with the estimate and what would."""
+    from .registry import CHECKPOINTS
+
+    need = estimate_bytes(source, bytes_per_param)
+    free = free_bytes(device) if free is None else free
+    if need is None or need * FIT_MARGIN <= free:
+        return
+    fitting = [
+        c.hub_id for c in CHECKPOINTS if c.family == family.key and c.params_b * 1e9 * bytes_per_param * FIT_MARGIN <= free
+    ]
+    raise ModelLoadError(
+        f"'{source}' needs about {need / 2**30:.1f} GiB for its weights, but only {free / 2**30:.1f} GiB "
+        f"is free on {device}; " + (f"would fit: {', '.join(fitting)}" if fitting else f"no {family.label} checkpoint would fit")
+    )
+
+
 def load_model(source: str, expected_family: str | None = None, device: str | None = None) -> LoadedModel:
     """Load processor and model from a hub id or folder; raise ModelLoadError with a clear reason."""
     import torch
@@ -88,6 +137,7 @@ def load_model(source: str, expected_family: str | None = None, device: str | No
     if expected_family and family.key != expected_family:
         raise ModelLoadError(f"'{source}' is a {family.label} model, not the expected {expected_family} side")
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    check_fits(source, family, device, bytes_per_param=2 if dtype == torch.bfloat16 else 4)
     try:
         processor = AutoProcessor.from_pretrained(source)
         model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype, device_map=device)

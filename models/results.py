@@ -43,6 +43,7 @@ class Metrics:
     contended: bool = False
     stopped: bool = False
     includes_network: bool = False  # measured on a client of a remote server
+    timed_out: bool = False  # ended by the per-side timeout; the text so far is kept
 
 
 @dataclass

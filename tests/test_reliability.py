@@ -1,0 +1,140 @@
+"""Faults in one side, memory over many runs, models that cannot fit, logins and secrets."""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+
+import psutil
+import pytest
+import torch
+
+from conftest import request
+from modalities.request import GenerationSettings
+from models.comparison import Comparator
+from models.families import GEMMA
+from models.loading import ModelLoadError, check_fits
+
+GREEDY_LONG = GenerationSettings(max_new_tokens=200, temperature=0.0)
+
+
+def _fail_on_call(monkeypatch, module, n: int, error: BaseException):
+    calls = {"n": 0}
+    original = module.forward
+
+    def forward(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise error
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, "forward", forward)
+
+
+def test_cuda_out_of_memory_on_one_side(sides, monkeypatch):
+    """Fault injection: an OOM mid-generation (it cannot happen for real on a CPU)."""
+    _fail_on_call(monkeypatch, sides["gemma"].loaded.model.lm_head, 3, torch.OutOfMemoryError("CUDA out of memory"))
+    result = Comparator(sides).run(request())
+    gemma, qwen = result.results["gemma"], result.results["qwen"]
+    assert gemma.status == "error" and "out of GPU memory" in gemma.error
+    assert qwen.error is None and qwen.metrics.output_tokens > 0
+    monkeypatch.undo()
+    again = Comparator(sides).run(request())
+    assert again.results["gemma"].error is None, "the side works again after the fault"
+
+
+def test_slow_side_hits_its_timeout_and_keeps_partial_text(sides, monkeypatch):
+    head = sides["qwen"].loaded.model.lm_head
+    original = head.forward
+
+    def slow(*args, **kwargs):
+        time.sleep(0.1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(head, "forward", slow)
+    result = Comparator(sides, timeout_s=1.0).run(request(settings=GREEDY_LONG))
+    qwen, gemma = result.results["qwen"], result.results["gemma"]
+    assert qwen.status == "error" and "timed out" in qwen.error
+    assert qwen.metrics.timed_out and 0 < qwen.metrics.output_tokens < 200
+    assert qwen.metrics.total_s < 5, "the timeout ended it"
+    assert gemma.error is None
+
+
+def test_memory_does_not_grow_over_many_comparisons(comparator):
+    process = psutil.Process()
+    settings = GenerationSettings(max_new_tokens=8, temperature=0.0)
+    for i in range(10):  # warm-up: allocator pools and caches settle
+        comparator.run(request(f"warm {i}", settings))
+    gc.collect()
+    before = process.memory_info().rss
+    for i in range(50):
+        result = comparator.run(request(f"question {i}", settings))
+        assert result.ok
+    gc.collect()
+    growth_mb = (process.memory_info().rss - before) / 2**20
+    print(f"RSS growth over 50 comparisons: {growth_mb:.1f} MiB")
+    assert growth_mb < 80, f"resident memory grew {growth_mb:.0f} MiB over 50 comparisons"
+
+
+def test_checkpoint_that_cannot_fit_is_refused_up_front(replica_dirs):
+    with pytest.raises(ModelLoadError, match=r"needs about .* GiB .* only .* free on cuda; would fit: google/gemma-4-E2B-it"):
+        check_fits("google/gemma-4-31B-it", GEMMA, "cuda", bytes_per_param=2, free=int(20 * 2**30))
+    with pytest.raises(ModelLoadError, match="no Gemma 4 checkpoint would fit"):
+        check_fits(str(replica_dirs[0]), GEMMA, "cpu", bytes_per_param=4, free=1000)
+    check_fits(str(replica_dirs[0]), GEMMA, "cpu", bytes_per_param=4)  # the replica fits here
+
+
+def test_switching_models_releases_the_previous_one(replica_dirs):
+    import weakref
+
+    from models.slots import ModelSlots
+
+    slots = ModelSlots()
+    slots.load("gemma", str(replica_dirs[0]))
+    first = weakref.ref(slots.sides["gemma"].loaded.model)
+    copy = replica_dirs[0].parent / "gemma4-tiny-copy"
+    if not copy.exists():
+        import shutil
+
+        shutil.copytree(replica_dirs[0], copy)
+    slots.load("gemma", str(copy))
+    gc.collect()
+    assert first() is None, "the previous model is still referenced after the switch"
+    assert slots.sides["gemma"].loaded.source == str(copy)
+
+
+def test_secrets_never_reach_results(tmp_path, replica_dirs):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {**os.environ, "HF_TOKEN": "hf_secret_token_value", "OPENAI_API_KEY": "sk-secret-value"}
+    proc = subprocess.run(
+        [sys.executable, "app.py", "compare", "--tiny", "--prompt", "hi", "--max-new-tokens", "2", "--json",
+         "--record", str(tmp_path / "rec")],
+        cwd=ROOT, capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    everything = proc.stdout + proc.stderr + (tmp_path / "rec" / "session.jsonl").read_text()
+    assert "hf_secret_token_value" not in everything and "sk-secret-value" not in everything
+    json.loads(proc.stdout)
+
+
+def test_login_in_front_of_the_app(tmp_path, replica_dirs):
+    from gradio_client import Client
+
+    from app_server import AppServer
+
+    srv = AppServer("--auth", "demo:s3cret-pass", log=tmp_path / "app.log").wait_ready()
+    try:
+        with pytest.raises(Exception):
+            Client(srv.url, verbose=False).predict("hi", None, None, None, "", 2, 0.0, 0.95, 0, False, False, api_name="/compare")
+        client = Client(srv.url, auth=("demo", "s3cret-pass"), verbose=False)
+        raw = client.predict("hi", None, None, None, "", 2, 0.0, 0.95, 0, False, False, api_name="/compare")[-1]
+        assert raw["results"]["gemma"]["error"] is None
+        assert "s3cret-pass" not in (tmp_path / "app.log").read_text()
+    finally:
+        srv.stop()
