@@ -85,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["html", "md", "json"], default="html")
     export.add_argument("--out", help="output file (default: PATH/report.FORMAT)")
 
+    evaluate = commands.add_parser("eval", help="run suites of tasks with known answers through both models")
+    _model_args(evaluate)
+    evaluate.add_argument("suites", nargs="+", metavar="SUITE", help="JSONL suite files (see samples/suites/)")
+    evaluate.add_argument("--thinking", choices=["on", "off", "both"], default="off")
+    evaluate.add_argument("--limit", type=int, help="at most N tasks per suite")
+    evaluate.add_argument("--out", default="eval-results", help="output folder; a run there is resumed")
+    evaluate.add_argument("--max-new-tokens", type=int, default=1024)
+    evaluate.add_argument(
+        "--allow-code-execution", action="store_true",
+        help="run the models' code against the suites' unit tests (each in its own limited subprocess)",
+    )
+
     tiny = commands.add_parser("tiny", help="build the offline replicas and print their two folders")
     tiny.add_argument("dir", nargs="?", help="where to build them (default: the cache folder)")
     return parser
@@ -153,6 +165,43 @@ def run_compare(args) -> int:
     else:
         _print_text(result)
     return EXIT_OK if any(r.error is None for r in result.results.values()) else EXIT_INTERNAL
+
+
+def run_eval_command(args) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from evaluation.report import write_report
+    from evaluation.runner import finished, run_eval
+    from evaluation.suites import load_suite
+    from modalities.errors import InputError
+    from models.comparison import Comparator
+    from models.tiny import TINY_NOTICE
+
+    try:
+        tasks = [t for path in args.suites for t in load_suite(path)[: args.limit]]
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    modes = {"off": [False], "on": [True], "both": [False, True]}[args.thinking]
+    out = Path(args.out)
+    already = len(finished(out))
+    comparator = Comparator(make_sides(args), parallel=args.parallel, timeout_s=args.timeout)
+    total = len(tasks) * len(modes)
+    with tqdm(total=total, initial=min(already, total), desc="tasks", unit="task", file=sys.stderr) as bar:
+        for row in run_eval(tasks, comparator, out, modes, args.allow_code_execution, args.max_new_tokens):
+            bar.update(1)
+            bar.set_postfix_str(f"{row['task']}")
+    notes = []
+    if any(t.score == "code" for t in tasks) and not args.allow_code_execution:
+        notes.append("code tasks were not scored: run with --allow-code-execution to execute the models' code")
+    if any(s.backend and s.backend.is_replica for s in comparator.sides.values()):
+        notes.append(TINY_NOTICE)
+    for kind, path in write_report(out, notes).items():
+        print(f"{kind}: {path}")
+    print(f"raw: {out / 'results.jsonl'}")
+    return EXIT_OK
 
 
 def make_sides(args) -> dict:
@@ -253,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_tiny(args)
     if args.command == "export":
         return run_export(args)
+    if args.command == "eval":
+        return run_eval_command(args)
     return run_app(args)
 
 

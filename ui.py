@@ -179,6 +179,61 @@ def model_info_markdown(side) -> str:
     )
 
 
+# --- the Evaluate tab -------------------------------------------------------------------------
+
+
+def evaluate_tab(slots: ModelSlots) -> None:
+    """Run a shipped suite (or a path) through the loaded models and show results as they come."""
+    from evaluation.report import aggregate
+    from evaluation.runner import run_eval
+    from evaluation.suites import load_suite
+
+    suites = sorted(str(p.relative_to(SAMPLES.parent)) for p in (SAMPLES / "suites").glob("*.jsonl"))
+    gr.Markdown(
+        "Run a suite of tasks with known answers through both models (greedy decoding). Code tasks are not "
+        "executed here; use `python app.py eval --allow-code-execution` for those."
+    )
+    with gr.Row():
+        # Only the shipped suites: a path typed by a visitor could make the server read any file.
+        suite = gr.Dropdown(suites, value=suites[0] if suites else None, label="Suite", scale=3)
+        limit = gr.Slider(1, 50, value=5, step=1, label="Tasks (at most)", scale=2)
+        think = gr.Checkbox(label="Thinking", value=False, scale=1)
+        run = gr.Button("Evaluate", variant="primary", elem_id="evaluate", scale=1)
+    summary = gr.Markdown(elem_id="eval-summary")
+    rows_view = gr.Dataframe(
+        headers=["task", "category", "Gemma 4", "Qwen 3.5", "Gemma 4 s", "Qwen 3.5 s"], interactive=False, elem_id="eval-rows"
+    )
+
+    def mark(cell: dict) -> str:
+        if not cell.get("applicable"):
+            return "n/a"
+        return {True: "right", False: "wrong", None: "not scored"}[cell.get("correct")]
+
+    def evaluate(path, n, thinking):
+        import tempfile
+
+        if path not in suites:
+            raise gr.Error(f"suite '{path}': not one of the shipped suites", print_exception=False)
+        try:
+            tasks = load_suite(SAMPLES.parent / path)[: int(n)]
+        except InputError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+        out = Path(tempfile.mkdtemp(prefix="eval-"))
+        rows, shown = [], []
+        for row in run_eval(tasks, slots.comparator, out, [bool(thinking)], allow_code=False, max_new_tokens=512):
+            rows.append(row)
+            g, q = row.get("gemma", {}), row.get("qwen", {})
+            shown.append([row["task"], row["category"], mark(g), mark(q), g.get("total_s"), q.get("total_s")])
+            overall = [r for r in aggregate(rows) if r["category"] == "all"]
+            text = " · ".join(
+                f"**{TITLES[r['model']]}** {r['correct']}/{r['n']}" + (f" ({r['accuracy'] * 100:.0f}%)" if r["n"] else "")
+                for r in overall
+            )
+            yield {summary: f"{len(rows)}/{len(tasks)} tasks — {text}", rows_view: shown}
+
+    run.click(evaluate, [suite, limit, think], [summary, rows_view], api_name="evaluate")
+
+
 # --- the demo -----------------------------------------------------------------------------
 
 
@@ -234,154 +289,158 @@ def build_demo(
         gr.Markdown("# Gemma 4 vs Qwen 3.5\nOne input, two models, honest timing side by side.")
         if tiny:
             gr.Markdown(f"**{TINY_NOTICE}** Started with `--tiny`: timings are real, answers are not.", elem_id="tiny-banner")
-        session = gr.State(Conversation())
+        with gr.Tab("Compare"):
+            session = gr.State(Conversation())
 
-        with gr.Row():
-            preset = gr.Dropdown(
-                choices=[(f"{p.name}: {p.note}", p.name) for p in PRESETS.values()],
-                value=None,
-                label="Matched pair",
-                scale=1,
-            )
-            pickers, infos = {}, {}
-            for key in SIDES:
-                with gr.Column(scale=2):
-                    pickers[key] = gr.Dropdown(
-                        choices=choices(key, extra_sources.get(key, [])),
-                        value=slots.source(key),
-                        allow_custom_value=True,
-                        label=f"{TITLES[key]} model (hub id or local folder)",
-                    )
-                    infos[key] = gr.Markdown(model_info_markdown(slots.sides[key]), elem_id=f"{key}-info")
-
-        with gr.Row():
-            with gr.Column(scale=3):
-                prompt = gr.Textbox(label="Prompt", lines=3, placeholder="Ask both models…", elem_id="prompt")
-                with gr.Row():
-                    images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="images")
-                    video = gr.Video(label="Video", sources=["upload"], elem_id="video")
-                    audio = gr.Audio(label="Audio", sources=["upload", "microphone"], type="filepath", elem_id="audio")
-            with gr.Column(scale=1):
-                with gr.Accordion("Settings (both models alike)", open=False):
-                    system = gr.Textbox(label="System prompt", lines=2)
-                    max_new_tokens = gr.Slider(1, 4096, value=512, step=1, label="Max new tokens")
-                    temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature (0 = greedy)")
-                    top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.01, label="Top-p")
-                    seed = gr.Number(value=0, precision=0, label="Seed")
-                thinking = gr.Checkbox(label="Thinking mode", value=False)
-                compare_btn = gr.Button("Compare", variant="primary", elem_id="compare")
-                with gr.Row():
-                    stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
-                    clear_btn = gr.Button("Clear", elem_id="clear")
-
-        chats, details = {}, {}
-        with gr.Row():
-            for key in SIDES:
-                with gr.Column():
-                    chats[key] = gr.Chatbot(label=TITLES[key], height=420, elem_id=f"{key}-chat")
-                    details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
-        chart = gr.BarPlot(
-            value=None, x="bar", y="seconds", color="model", label="Timing (seconds, lower is better)", x_title=" ",
-            elem_id="timing-chart",
-        )
-        with gr.Accordion("Raw result (JSON)", open=False):
-            raw = gr.JSON(label="Same object as `python app.py compare --json`", elem_id="raw")
-        with gr.Accordion("Recording", open=False):
             with gr.Row():
-                record = gr.Checkbox(value=record_dir is not None, label="Record every comparison", elem_id="record")
-                zip_btn = gr.Button("Download the session (.zip)", elem_id="zip")
-            zip_file = gr.File(label="Session archive", interactive=False, elem_id="zip-file")
+                preset = gr.Dropdown(
+                    choices=[(f"{p.name}: {p.note}", p.name) for p in PRESETS.values()],
+                    value=None,
+                    label="Matched pair",
+                    scale=1,
+                )
+                pickers, infos = {}, {}
+                for key in SIDES:
+                    with gr.Column(scale=2):
+                        pickers[key] = gr.Dropdown(
+                            choices=choices(key, extra_sources.get(key, [])),
+                            value=slots.source(key),
+                            allow_custom_value=True,
+                            label=f"{TITLES[key]} model (hub id or local folder)",
+                        )
+                        infos[key] = gr.Markdown(model_info_markdown(slots.sides[key]), elem_id=f"{key}-info")
 
-        gr.Examples(_examples(), inputs=[prompt, images, video, audio, thinking], label="Examples")
+            with gr.Row():
+                with gr.Column(scale=3):
+                    prompt = gr.Textbox(label="Prompt", lines=3, placeholder="Ask both models…", elem_id="prompt")
+                    with gr.Row():
+                        images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="images")
+                        video = gr.Video(label="Video", sources=["upload"], elem_id="video")
+                        audio = gr.Audio(label="Audio", sources=["upload", "microphone"], type="filepath", elem_id="audio")
+                with gr.Column(scale=1):
+                    with gr.Accordion("Settings (both models alike)", open=False):
+                        system = gr.Textbox(label="System prompt", lines=2)
+                        max_new_tokens = gr.Slider(1, 4096, value=512, step=1, label="Max new tokens")
+                        temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature (0 = greedy)")
+                        top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.01, label="Top-p")
+                        seed = gr.Number(value=0, precision=0, label="Seed")
+                    thinking = gr.Checkbox(label="Thinking mode", value=False)
+                    compare_btn = gr.Button("Compare", variant="primary", elem_id="compare")
+                    with gr.Row():
+                        stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
+                        clear_btn = gr.Button("Clear", elem_id="clear")
 
-        # --- handlers ---------------------------------------------------------------------
-
-        def render(state: ComparisonResult, convo: Conversation, user: dict) -> dict:
-            out = {}
-            for key in SIDES:
-                r = state.results[key]
-                out[chats[key]] = [*convo.shown[key], user, *assistant_messages(r)]
-                out[details[key]] = details_markdown(r)
-            return out
-
-        @gpu
-        def compare(prompt_text, image_files, video_file, audio_file, system_text, n, temp, p, s, think, convo, recording, req: gr.Request):
-            request = CompareRequest(
-                prompt=prompt_text or "",
-                images=_file_paths(image_files),
-                video=video_file or None,
-                audio=audio_file or None,
-                system=system_text or "",
-                settings=_settings_from(n, temp, p, s, think),
+            chats, details = {}, {}
+            with gr.Row():
+                for key in SIDES:
+                    with gr.Column():
+                        chats[key] = gr.Chatbot(label=TITLES[key], height=420, elem_id=f"{key}-chat")
+                        details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
+            chart = gr.BarPlot(
+                value=None, x="bar", y="seconds", color="model", label="Timing (seconds, lower is better)", x_title=" ",
+                elem_id="timing-chart",
             )
-            stop = switches.arm(req.session_hash)
-            user = user_message(request)
-            try:
-                stream = slots.comparator.stream(request, stop_event=stop, histories=convo.turns)
-                state = next(stream)  # validation happens here: bad input raises before any model runs
-                yield render(state, convo, user)
-                for state in stream:
+            with gr.Accordion("Raw result (JSON)", open=False):
+                raw = gr.JSON(label="Same object as `python app.py compare --json`", elem_id="raw")
+            with gr.Accordion("Recording", open=False):
+                with gr.Row():
+                    record = gr.Checkbox(value=record_dir is not None, label="Record every comparison", elem_id="record")
+                    zip_btn = gr.Button("Download the session (.zip)", elem_id="zip")
+                zip_file = gr.File(label="Session archive", interactive=False, elem_id="zip-file")
+
+            gr.Examples(_examples(), inputs=[prompt, images, video, audio, thinking], label="Examples")
+
+            # --- handlers ---------------------------------------------------------------------
+
+            def render(state: ComparisonResult, convo: Conversation, user: dict) -> dict:
+                out = {}
+                for key in SIDES:
+                    r = state.results[key]
+                    out[chats[key]] = [*convo.shown[key], user, *assistant_messages(r)]
+                    out[details[key]] = details_markdown(r)
+                return out
+
+            @gpu
+            def compare(prompt_text, image_files, video_file, audio_file, system_text, n, temp, p, s, think, convo, recording, req: gr.Request):
+                request = CompareRequest(
+                    prompt=prompt_text or "",
+                    images=_file_paths(image_files),
+                    video=video_file or None,
+                    audio=audio_file or None,
+                    system=system_text or "",
+                    settings=_settings_from(n, temp, p, s, think),
+                )
+                stop = switches.arm(req.session_hash)
+                user = user_message(request)
+                try:
+                    stream = slots.comparator.stream(request, stop_event=stop, histories=convo.turns)
+                    state = next(stream)  # validation happens here: bad input raises before any model runs
                     yield render(state, convo, user)
-            except InputError as e:
-                raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
-            finally:
-                switches.disarm(req.session_hash)
-            if recording:
-                recorders.get().record(state)  # durable before the comparison is reported done
-            final = render(state, convo, user)
-            for key in SIDES:  # this exchange becomes part of each model's own conversation
-                if key in state.turns:
-                    convo.turns[key].append(state.turns[key])
-                convo.shown[key] = final[chats[key]]
-            final[chart] = _frame(timing_rows(state))
-            final[raw] = state.to_dict()
-            final[session] = convo
-            yield final
+                    for state in stream:
+                        yield render(state, convo, user)
+                except InputError as e:
+                    raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
+                finally:
+                    switches.disarm(req.session_hash)
+                if recording:
+                    recorders.get().record(state)  # durable before the comparison is reported done
+                final = render(state, convo, user)
+                for key in SIDES:  # this exchange becomes part of each model's own conversation
+                    if key in state.turns:
+                        convo.turns[key].append(state.turns[key])
+                    convo.shown[key] = final[chats[key]]
+                final[chart] = _frame(timing_rows(state))
+                final[raw] = state.to_dict()
+                final[session] = convo
+                yield final
 
-        outputs = [*chats.values(), *details.values(), chart, raw, session]
-        compare_inputs = [prompt, images, video, audio, system, max_new_tokens, temperature, top_p, seed, thinking, session, record]
-        compare_btn.click(compare, compare_inputs, outputs, api_name="compare")
-        prompt.submit(compare, compare_inputs, outputs, api_name=False)
+            outputs = [*chats.values(), *details.values(), chart, raw, session]
+            compare_inputs = [prompt, images, video, audio, system, max_new_tokens, temperature, top_p, seed, thinking, session, record]
+            compare_btn.click(compare, compare_inputs, outputs, api_name="compare")
+            prompt.submit(compare, compare_inputs, outputs, api_name=False)
 
-        def stop_all(req: gr.Request):
-            switches.stop(req.session_hash)
+            def stop_all(req: gr.Request):
+                switches.stop(req.session_hash)
 
-        stop_btn.click(stop_all, None, None, queue=False, api_name=False)
+            stop_btn.click(stop_all, None, None, queue=False, api_name=False)
 
-        def clear():
-            empty = {c: [] for c in chats.values()} | {d: " " for d in details.values()}
-            return empty | {
-                prompt: "", images: None, video: None, audio: None, chart: None, raw: None, session: Conversation()
-            }
+            def clear():
+                empty = {c: [] for c in chats.values()} | {d: " " for d in details.values()}
+                return empty | {
+                    prompt: "", images: None, video: None, audio: None, chart: None, raw: None, session: Conversation()
+                }
 
-        clear_btn.click(clear, None, [*outputs, prompt, images, video, audio], api_name=False)
+            clear_btn.click(clear, None, [*outputs, prompt, images, video, audio], api_name=False)
 
-        def session_zip():
-            if recorders.current is None:
-                raise gr.Error("Nothing recorded yet: switch recording on and run a comparison.")
-            return str(recorders.current.archive())
+            def session_zip():
+                if recorders.current is None:
+                    raise gr.Error("Nothing recorded yet: switch recording on and run a comparison.")
+                return str(recorders.current.archive())
 
-        zip_btn.click(session_zip, None, zip_file, api_name="session_zip")
+            zip_btn.click(session_zip, None, zip_file, api_name="session_zip")
 
-        def pick_preset(name):
-            if not name:
-                return {}
-            chosen = PRESETS[name]
-            return {pickers["gemma"]: chosen.gemma, pickers["qwen"]: chosen.qwen}
+            def pick_preset(name):
+                if not name:
+                    return {}
+                chosen = PRESETS[name]
+                return {pickers["gemma"]: chosen.gemma, pickers["qwen"]: chosen.qwen}
 
-        preset.change(pick_preset, preset, list(pickers.values()), api_name=False)
+            preset.change(pick_preset, preset, list(pickers.values()), api_name=False)
 
-        for key in SIDES:
+            for key in SIDES:
 
-            def load(source, progress=gr.Progress(), key=key):
-                if not source:
-                    return model_info_markdown(slots.sides[key])
-                progress(0.1, desc=f"Loading {source}")
-                side = slots.load(key, source)
-                progress(1.0)
-                return model_info_markdown(side)
+                def load(source, progress=gr.Progress(), key=key):
+                    if not source:
+                        return model_info_markdown(slots.sides[key])
+                    progress(0.1, desc=f"Loading {source}")
+                    side = slots.load(key, source)
+                    progress(1.0)
+                    return model_info_markdown(side)
 
-            pickers[key].change(load, pickers[key], infos[key], api_name=f"load_{key}")
+                pickers[key].change(load, pickers[key], infos[key], api_name=f"load_{key}")
+        with gr.Tab("Evaluate"):
+            evaluate_tab(slots)
+
     return demo
 
 

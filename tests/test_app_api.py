@@ -90,3 +90,14 @@ def test_app_records_and_serves_the_session_zip(server):
     archive = client.predict(api_name="/session_zip")
     names = zipfile.ZipFile(archive).namelist()
     assert "session.jsonl" in names and any(n.startswith("media/") and n.endswith(".png") for n in names)
+
+
+def test_evaluate_tab_runs_a_suite(server):
+    client = Client(server.url, verbose=False)
+    summary, table = client.predict("samples/suites/multimodal.jsonl", 3, False, api_name="/evaluate")
+    assert summary.startswith("3/3 tasks")
+    rows = table["data"]
+    assert [r[0] for r in rows] == ["mm-chart-1", "mm-video-1", "mm-audio-1"]
+    assert rows[2][3] == "n/a", "the audio task does not count for Qwen 3.5"
+    with pytest.raises(Exception, match="not in the list of choices|not one of the shipped suites"):
+        client.predict("/etc/passwd", 3, False, api_name="/evaluate")
