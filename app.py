@@ -30,6 +30,10 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda if there is one)")
     parser.add_argument("--parallel", action="store_true", help="run both models at once (timings contended)")
     parser.add_argument("--timeout", type=float, default=600, metavar="S", help="per-side generation time limit")
+    parser.add_argument(
+        "--fast", action="store_true",
+        help="static cache + compiled decoding (CUDA graphs on a GPU); compiles while the model loads",
+    )
     for key in ("gemma", "qwen"):
         parser.add_argument(
             f"--{key}-endpoint", metavar="URL",
@@ -218,7 +222,7 @@ def make_sides(args) -> dict:
             sides[key] = remote_side(key, endpoint, getattr(args, key), getattr(args, f"{key}_accepts"), args.api_key_env)
         else:
             print(f"loading {key}: {sources[key]}", file=sys.stderr, flush=True)
-            sides[key] = load_side(key, sources[key], args.device)
+            sides[key] = load_side(key, sources[key], args.device, args.fast)
         if sides[key].load_error:
             print(f"  {key} not available: {sides[key].load_error}", file=sys.stderr, flush=True)
     return sides
@@ -286,7 +290,7 @@ def run_app(args) -> int:
     if args.replay:
         return run_replay(args)
 
-    slots = ModelSlots(device=args.device, parallel=args.parallel, timeout_s=args.timeout)
+    slots = ModelSlots(device=args.device, parallel=args.parallel, timeout_s=args.timeout, fast=args.fast)
     slots.sides.update(make_sides(args))
     extra = {k: [s] for k in SIDES if (s := slots.source(k))}
     demo = build_demo(slots, extra_sources=extra, tiny=args.tiny, record_dir=args.record)

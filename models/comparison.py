@@ -236,7 +236,7 @@ def _describe_failure(e: BaseException) -> str:
     return f"{type(e).__name__}: {message[:300]}"
 
 
-def load_side(key: str, source: str | None, device: str | None = None) -> Side:
+def load_side(key: str, source: str | None, device: str | None = None, fast: bool = False) -> Side:
     """Load one side's model and warm it up; a failure becomes the side's `load_error`."""
     from .generation import warm_up
     from .loading import ModelLoadError, load_model
@@ -245,7 +245,7 @@ def load_side(key: str, source: str | None, device: str | None = None) -> Side:
     if not source:
         return Side(key, load_error="no model chosen")
     try:
-        loaded = load_model(source, expected_family=key, device=device)
+        loaded = load_model(source, expected_family=key, device=device, fast=fast)
         warm_up(loaded)
         return Side(key, LocalBackend(loaded))
     except ModelLoadError as e:

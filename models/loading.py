@@ -34,6 +34,8 @@ class LoadedModel:
     revision: str | None
     load_s: float
     is_replica: bool = False
+    fast: bool = False  # static cache + compiled decoding (models.fastpath)
+    compile_s: float | None = None  # time the fast path's warm-up took to compile
 
     @property
     def parameters(self) -> int:
@@ -117,7 +119,9 @@ def check_fits(source: str, family: Family, device: str, bytes_per_param: int, f
     )
 
 
-def load_model(source: str, expected_family: str | None = None, device: str | None = None) -> LoadedModel:
+def load_model(
+    source: str, expected_family: str | None = None, device: str | None = None, fast: bool = False
+) -> LoadedModel:
     """Load processor and model from a hub id or folder; raise ModelLoadError with a clear reason."""
     import torch
     from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
@@ -155,4 +159,5 @@ def load_model(source: str, expected_family: str | None = None, device: str | No
         revision=getattr(config, "_commit_hash", None),
         load_s=time.perf_counter() - start,
         is_replica=(Path(source) / MARKER).exists(),
+        fast=fast,
     )

@@ -11,6 +11,7 @@ from modalities.errors import InputError
 from modalities.request import GenerationSettings
 from modalities.routing import RoutedInputs
 
+from .fastpath import linear_attention_kernels
 from .generation import Snapshot, stream
 from .loading import LoadedModel
 from .prompting import Turn, prepare
@@ -47,6 +48,10 @@ class LocalBackend:
             "dtype": m.dtype,
             "parameters": m.parameters,
             "replica": m.is_replica,
+            "fast_path": m.fast,
+            "compile_s": m.compile_s,
+            "attention": getattr(m.model.config, "_attn_implementation", None),
+            **({"linear_attention_kernels": linear_attention_kernels()} if m.family.key == "qwen" else {}),
         }
 
     def run(

@@ -15,8 +15,11 @@ from .registry import CHECKPOINTS
 
 
 class ModelSlots:
-    def __init__(self, device: str | None = None, parallel: bool = False, timeout_s: float | None = None):
+    def __init__(
+        self, device: str | None = None, parallel: bool = False, timeout_s: float | None = None, fast: bool = False
+    ):
         self.device = device
+        self.fast = fast
         self.sides: dict[str, Side] = {k: Side(k, load_error="no model loaded yet") for k in SIDES}
         self.comparator = Comparator(self.sides, parallel=parallel, timeout_s=timeout_s)
         self._load_lock = threading.Lock()
@@ -35,7 +38,7 @@ class ModelSlots:
                 self.sides[key] = Side(key, load_error=f"loading {source}…")
                 del current
                 _release()
-            side = load_side(key, source, self.device)
+            side = load_side(key, source, self.device, self.fast)
             self.sides[key] = side
             return side
 

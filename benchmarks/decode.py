@@ -1,0 +1,148 @@
+"""Decode and prefill speed through the app's own backend, eager against the fast path, against the memory roofline.
+
+    python benchmarks/decode.py [--gemma ID_OR_PATH] [--qwen ID_OR_PATH] [--prompt-tokens 1024] [--new-tokens 128]
+
+Without model arguments it measures the offline replicas (what CI smoke-tests on a CPU). For
+each model and path it loads the model through `models.comparison.load_side` (the fast path
+compiles there, and that time is reported), then runs `LocalBackend.run` on a prompt of
+`--prompt-tokens` tokens and reports:
+- time to first token and prefill tokens/s (prompt tokens over time to first token);
+- decode tokens/s, and its fraction of the memory roofline: every decoded token reads all
+  weights once, so the roofline is copy bandwidth / weight bytes, with the copy bandwidth
+  measured in the same run (for mixture-of-experts checkpoints this overstates the bytes read);
+- compile time and peak memory.
+It writes benchmarks/results/decode-<date>-<device>.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from modalities.request import GenerationSettings  # noqa: E402
+from modalities.routing import RoutedInputs  # noqa: E402
+from models.comparison import load_side  # noqa: E402
+from models.tiny import build_replicas  # noqa: E402
+
+
+def copy_bandwidth(device: str, megabytes: int = 256, repeats: int = 10) -> float:
+    """Bytes per second of a device-to-device copy (read + write) of a large buffer."""
+    import torch
+
+    n = megabytes * 2**20 // 4
+    src = torch.empty(n, dtype=torch.float32, device=device)
+    dst = torch.empty_like(src)
+    dst.copy_(src)
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        dst.copy_(src)
+    sync()
+    return 2 * src.numel() * 4 * repeats / (time.perf_counter() - start)
+
+
+def weight_bytes(model) -> int:
+    return sum(p.numel() * p.element_size() for p in model.parameters())
+
+
+def measure(side, prompt_tokens: int, new_tokens: int, repeats: int) -> dict:
+    loaded = side.loaded
+    # A text prompt of the requested length in this model's own tokens.
+    word = " hello"
+    prompt = word * prompt_tokens
+    ids = loaded.processor.tokenizer(prompt)["input_ids"]
+    prompt = loaded.processor.tokenizer.decode(ids[:prompt_tokens])
+    settings = GenerationSettings(max_new_tokens=new_tokens, min_new_tokens=new_tokens, temperature=0.0)
+    runs = []
+    for _ in range(repeats + 1):  # the first is a warm-up for this prompt length, not counted
+        snap = None
+        for snap in side.backend.run(RoutedInputs(prompt=prompt, system=""), settings, [], threading.Event(), None, False, []):
+            pass
+        runs.append(snap.metrics)
+    counted = runs[1:]
+    best = min(counted, key=lambda m: m.total_s)
+    prompt_len = sum(best.input_tokens.values())
+    return {
+        "ttft_s": best.ttft_s,
+        "prefill_tok_s": prompt_len / best.ttft_s if best.ttft_s else None,
+        "decode_tok_s": best.decode_tok_s,
+        "prompt_tokens": prompt_len,
+        "new_tokens": best.output_tokens,
+        "peak_memory_mb": best.peak_memory_mb,
+        "memory_scope": best.memory_scope,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gemma", help="Gemma 4 hub id or folder (default: the replica)")
+    parser.add_argument("--qwen", help="Qwen 3.5 hub id or folder (default: the replica)")
+    parser.add_argument("--prompt-tokens", type=int, default=1024)
+    parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--paths", default="eager,fast", help="which paths to measure")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    args = parser.parse_args()
+
+    import torch
+
+    replicas = build_replicas()
+    sources = {"gemma": args.gemma or str(replicas[0]), "qwen": args.qwen or str(replicas[1])}
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    gpu = torch.cuda.get_device_name(0) if device == "cuda" else platform.processor() or "cpu"
+    bandwidth = copy_bandwidth(device)
+    rows = []
+    for key, source in sources.items():
+        for path in args.paths.split(","):
+            start = time.perf_counter()
+            side = load_side(key, source, fast=path == "fast")
+            if side.loaded is None:
+                print(f"{key} {path}: not loaded: {side.load_error}", file=sys.stderr)
+                continue
+            load_s = time.perf_counter() - start
+            figures = measure(side, args.prompt_tokens, args.new_tokens, args.repeats)
+            weights = weight_bytes(side.loaded.model)
+            roofline = bandwidth / weights
+            row = {
+                "model": source, "family": key, "path": path, "load_s": load_s,
+                "compile_s": side.loaded.compile_s, "weight_bytes": weights, "dtype": side.loaded.dtype,
+                "roofline_tok_s": roofline,
+                "roofline_fraction": figures["decode_tok_s"] / roofline if figures["decode_tok_s"] else None,
+                **figures,
+            }
+            rows.append(row)
+            print(json.dumps(row))
+            del side
+            if device == "cuda":
+                torch.cuda.empty_cache()
+    stamp = dt.date.today().isoformat()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"decode-{stamp}-{gpu.replace(' ', '_').replace('/', '_')[:40] or device}"
+    result = {"date": stamp, "device": gpu, "torch": torch.__version__, "copy_bandwidth_gb_s": bandwidth / 1e9,
+              "prompt_tokens": args.prompt_tokens, "new_tokens": args.new_tokens, "rows": rows}
+    (out / f"{name}.json").write_text(json.dumps(result, indent=2))
+    lines = [f"# Decode benchmark, {stamp}, {gpu} (copy bandwidth {bandwidth / 1e9:.1f} GB/s)", "",
+             "| model | path | TTFT s | prefill tok/s | decode tok/s | roofline | compile s | peak MiB |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        fraction = f"{r['roofline_fraction'] * 100:.1f}%" if r["roofline_fraction"] else "—"
+        lines.append(
+            f"| {Path(r['model']).name} | {r['path']} | {r['ttft_s']:.3f} | {r['prefill_tok_s']:.0f} | "
+            f"{r['decode_tok_s']:.1f} | {fraction} | {r['compile_s'] or 0:.1f} | {r['peak_memory_mb'] or 0:.0f} |"
+        )
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
+    print(out / f"{name}.md")
+
+
+if __name__ == "__main__":
+    main()

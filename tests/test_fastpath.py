@@ -1,0 +1,59 @@
+"""The fast path (static cache + compiled decoding) gives the same greedy tokens as the eager path."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import SAMPLES, request
+from modalities.request import GenerationSettings
+from models.comparison import Comparator, load_side
+
+
+@pytest.fixture(scope="module")
+def fast_sides(replica_dirs):
+    sides = {k: load_side(k, str(d), fast=True) for k, d in zip(("gemma", "qwen"), replica_dirs)}
+    for key, side in sides.items():
+        assert side.loaded is not None, side.load_error
+    return sides
+
+
+def test_fast_and_eager_paths_agree(sides, fast_sides):
+    settings = GenerationSettings(max_new_tokens=24, temperature=0.0)
+    for media in ({}, {"images": (str(SAMPLES / "chart.png"),)}):
+        eager = Comparator(sides).run(request("Describe it.", settings, **media))
+        fast = Comparator(fast_sides).run(request("Describe it.", settings, **media))
+        for key in ("gemma", "qwen"):
+            e, f = eager.results[key], fast.results[key]
+            assert f.error is None, f.error
+            assert f.text == e.text, f"{key}: the fast path changed the greedy answer"
+            assert f.metrics.output_tokens == e.metrics.output_tokens
+
+
+def test_compilation_happens_at_load_and_is_reported(fast_sides):
+    for side in fast_sides.values():
+        assert side.loaded.compile_s and side.loaded.compile_s > 0
+        described = side.backend.describe()
+        assert described["fast_path"] is True and described["compile_s"] == side.loaded.compile_s
+    assert "linear_attention_kernels" in fast_sides["qwen"].backend.describe()
+
+
+def test_decode_benchmark_smoke(tmp_path, replica_dirs):
+    """The benchmark runs through the app's backend on the replicas and writes its tables."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/decode.py", "--prompt-tokens", "32", "--new-tokens", "8", "--repeats", "1",
+         "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (result,) = [json.loads(p.read_text()) for p in tmp_path.glob("decode-*.json")]
+    assert {(r["family"], r["path"]) for r in result["rows"]} == {(f, p) for f in ("gemma", "qwen") for p in ("eager", "fast")}
+    for row in result["rows"]:
+        assert row["decode_tok_s"] > 0 and 0 < row["roofline_fraction"] and row["new_tokens"] == 8
+        assert (row["compile_s"] is not None) == (row["path"] == "fast")
+    assert list(tmp_path.glob("decode-*.md"))
