@@ -236,19 +236,28 @@ def run_tiny(args) -> int:
     return EXIT_OK
 
 
+def _load_session(path: str):
+    """The recorded session at `path` with its problems warned about, or None after one error line."""
+    from recording.session import SessionError, load_session
+
+    try:
+        session = load_session(path)
+    except SessionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+    for problem in session.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return session
+
+
 def run_export(args) -> int:
     from pathlib import Path
 
     from recording.export import export
-    from recording.session import SessionError, load_session
 
-    try:
-        session = load_session(args.path)
-    except SessionError as e:
-        print(f"error: {e}", file=sys.stderr)
+    session = _load_session(args.path)
+    if session is None:
         return EXIT_BAD_INPUT
-    for problem in session.problems:
-        print(f"warning: {problem}", file=sys.stderr)
     print(export(session, args.format, Path(args.out) if args.out else None))
     return EXIT_OK
 
@@ -268,16 +277,11 @@ def _launch(demo, args) -> None:
 
 
 def run_replay(args) -> int:
-    from recording.session import SessionError, load_session
     from ui_replay import build_replay_demo
 
-    try:
-        session = load_session(args.replay)
-    except SessionError as e:
-        print(f"error: {e}", file=sys.stderr)
+    session = _load_session(args.replay)
+    if session is None:
         return EXIT_BAD_INPUT
-    for problem in session.problems:
-        print(f"warning: {problem}", file=sys.stderr)
     _launch(build_replay_demo(session), args)
     return EXIT_OK
 

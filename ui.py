@@ -20,15 +20,16 @@ import gradio as gr
 from modalities.errors import InputError
 from modalities.request import CompareRequest, GenerationSettings
 from models.comparison import SIDES
-from models.families import FAMILIES
+from models.families import LABELS
 from models.registry import PRESETS
 from models.results import ComparisonResult, ModelResult
 from models.slots import ModelSlots, choices
 from models.tiny import TINY_NOTICE
 from recording.session import Recorder
+from ui_evaluate import evaluate_tab
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
-TITLES = {k: f.label for k, f in FAMILIES.items()}
+TITLES = LABELS
 
 try:  # On a ZeroGPU Space the generation must run inside spaces.GPU; elsewhere this is a no-op.
     import spaces
@@ -179,59 +180,15 @@ def model_info_markdown(side) -> str:
     )
 
 
-# --- the Evaluate tab -------------------------------------------------------------------------
-
-
-def evaluate_tab(slots: ModelSlots) -> None:
-    """Run a shipped suite (or a path) through the loaded models and show results as they come."""
-    from evaluation.report import aggregate
-    from evaluation.runner import run_eval
-    from evaluation.suites import load_suite
-
-    suites = sorted(str(p.relative_to(SAMPLES.parent)) for p in (SAMPLES / "suites").glob("*.jsonl"))
-    gr.Markdown(
-        "Run a suite of tasks with known answers through both models (greedy decoding). Code tasks are not "
-        "executed here; use `python app.py eval --allow-code-execution` for those."
-    )
+def answer_columns(height: int = 420) -> tuple[dict, dict]:
+    """Gemma 4 left, Qwen 3.5 right: each a chat and, under it, its metrics and notes."""
+    chats, details = {}, {}
     with gr.Row():
-        # Only the shipped suites: a path typed by a visitor could make the server read any file.
-        suite = gr.Dropdown(suites, value=suites[0] if suites else None, label="Suite", scale=3)
-        limit = gr.Slider(1, 50, value=5, step=1, label="Tasks (at most)", scale=2)
-        think = gr.Checkbox(label="Thinking", value=False, scale=1)
-        run = gr.Button("Evaluate", variant="primary", elem_id="evaluate", scale=1)
-    summary = gr.Markdown(elem_id="eval-summary")
-    rows_view = gr.Dataframe(
-        headers=["task", "category", "Gemma 4", "Qwen 3.5", "Gemma 4 s", "Qwen 3.5 s"], interactive=False, elem_id="eval-rows"
-    )
-
-    def mark(cell: dict) -> str:
-        if not cell.get("applicable"):
-            return "n/a"
-        return {True: "right", False: "wrong", None: "not scored"}[cell.get("correct")]
-
-    def evaluate(path, n, thinking):
-        import tempfile
-
-        if path not in suites:
-            raise gr.Error(f"suite '{path}': not one of the shipped suites", print_exception=False)
-        try:
-            tasks = load_suite(SAMPLES.parent / path)[: int(n)]
-        except InputError as e:
-            raise gr.Error(str(e), print_exception=False) from None
-        out = Path(tempfile.mkdtemp(prefix="eval-"))
-        rows, shown = [], []
-        for row in run_eval(tasks, slots.comparator, out, [bool(thinking)], allow_code=False, max_new_tokens=512):
-            rows.append(row)
-            g, q = row.get("gemma", {}), row.get("qwen", {})
-            shown.append([row["task"], row["category"], mark(g), mark(q), g.get("total_s"), q.get("total_s")])
-            overall = [r for r in aggregate(rows) if r["category"] == "all"]
-            text = " · ".join(
-                f"**{TITLES[r['model']]}** {r['correct']}/{r['n']}" + (f" ({r['accuracy'] * 100:.0f}%)" if r["n"] else "")
-                for r in overall
-            )
-            yield {summary: f"{len(rows)}/{len(tasks)} tasks — {text}", rows_view: shown}
-
-    run.click(evaluate, [suite, limit, think], [summary, rows_view], api_name="evaluate")
+        for key in SIDES:
+            with gr.Column():
+                chats[key] = gr.Chatbot(label=TITLES[key], height=height, elem_id=f"{key}-chat")
+                details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
+    return chats, details
 
 
 # --- the demo -----------------------------------------------------------------------------
@@ -330,12 +287,7 @@ def build_demo(
                         stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
                         clear_btn = gr.Button("Clear", elem_id="clear")
 
-            chats, details = {}, {}
-            with gr.Row():
-                for key in SIDES:
-                    with gr.Column():
-                        chats[key] = gr.Chatbot(label=TITLES[key], height=420, elem_id=f"{key}-chat")
-                        details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
+            chats, details = answer_columns()
             chart = gr.BarPlot(
                 value=None, x="bar", y="seconds", color="model", label="Timing (seconds, lower is better)", x_title=" ",
                 elem_id="timing-chart",
@@ -439,7 +391,7 @@ def build_demo(
 
                 pickers[key].change(load, pickers[key], infos[key], api_name=f"load_{key}")
         with gr.Tab("Evaluate"):
-            evaluate_tab(slots)
+            evaluate_tab(slots)  # ui_evaluate
 
     return demo
 

@@ -12,7 +12,7 @@ from models.comparison import SIDES
 from models.results import result_from_dict
 from recording.replay import frames, label
 from recording.session import Session
-from ui import TITLES, assistant_messages, details_markdown
+from ui import answer_columns, assistant_messages, details_markdown
 
 
 def _choice(i: int, entry: dict) -> tuple[str, int]:
@@ -36,12 +36,7 @@ def build_replay_demo(session: Session) -> gr.Blocks:
             speed = gr.Slider(0.25, 10, value=1, step=0.25, label="Speed (×)", scale=1)
             play = gr.Button("Play", variant="primary", elem_id="play", scale=1)
         about = gr.Markdown(elem_id="replay-label")
-        chats, details = {}, {}
-        with gr.Row():
-            for key in SIDES:
-                with gr.Column():
-                    chats[key] = gr.Chatbot(label=TITLES[key], height=380, elem_id=f"{key}-chat")
-                    details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
+        chats, details = answer_columns(height=380)
 
         def replay(index, pace):
             if index is None or not entries:

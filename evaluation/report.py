@@ -16,8 +16,8 @@ from pathlib import Path
 
 from .runner import RESULTS_FILE
 
-SIDES = ("gemma", "qwen")
-TITLES = {"gemma": "Gemma 4", "qwen": "Qwen 3.5"}
+from models.families import LABELS as TITLES
+from models.families import SIDES
 Z95 = 1.959964
 
 
@@ -172,7 +172,7 @@ def write_report(out: Path, notes: list[str] = ()) -> dict[str, Path]:
         body.append("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in cells) + "</tr>")
     body.append(f"</table><p><img alt='accuracy by category' src='{data['accuracy']}'> <img alt='tokens vs accuracy' src='{data['tokens']}'></p><h2>Tasks</h2>")
     for row in rows:
-        marks = " · ".join(f"{TITLES[s]}: {_mark(row.get(s, {}))}" for s in SIDES)
+        marks = " · ".join(f"{TITLES[s]}: {mark(row.get(s, {}))}" for s in SIDES)
         body.append(f"<details><summary><code>{esc(row['task'])}</code> ({esc(row['category'])}, thinking {'on' if row['thinking'] else 'off'}) — {esc(marks)}</summary>")
         body.append(f"<p>Expected: <code>{esc(json.dumps(row['expected'], ensure_ascii=False))}</code></p><div class='pair'>")
         for s in SIDES:
@@ -188,7 +188,8 @@ def write_report(out: Path, notes: list[str] = ()) -> dict[str, Path]:
     return {"html": out / "report.html", "md": out / "report.md", **charts}
 
 
-def _mark(cell: dict) -> str:
+def mark(cell: dict) -> str:
+    """One task's verdict for one model, as shown to people."""
     if not cell.get("applicable"):
         return "n/a"
     return {True: "right", False: "wrong", None: "not scored"}[cell.get("correct")]

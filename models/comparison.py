@@ -19,6 +19,7 @@ from modalities.limits import Limits, limits_from_env
 from modalities.request import CompareRequest, Inputs, validate_request
 from modalities.routing import route
 
+from .families import SIDES
 from .generation import GenerationTimeout
 from .loading import LoadedModel
 from .prompting import Turn
@@ -26,7 +27,7 @@ from .remote import RemoteError
 from .results import ComparisonResult, ModelResult
 from .tiny import TINY_NOTICE
 
-SIDES = ("gemma", "qwen")
+__all__ = ["SIDES", "Comparator", "Side", "load_side", "resolve_sources"]
 
 
 @dataclass

@@ -23,6 +23,8 @@ class Family:
 GEMMA = Family("gemma", "Gemma 4", ("gemma4",), "<|channel>", "<channel|>", thinking_label="thought")
 QWEN = Family("qwen", "Qwen 3.5", ("qwen3_5", "qwen3_5_moe"), "<think>", "</think>")
 FAMILIES = {f.key: f for f in (GEMMA, QWEN)}
+SIDES = tuple(FAMILIES)  # the two columns, Gemma 4 left
+LABELS = {key: f.label for key, f in FAMILIES.items()}
 
 
 def family_of_model_type(model_type: str) -> Family | None:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from .session import Session
 
-SIDES = ("gemma", "qwen")
-TITLES = {"gemma": "Gemma 4", "qwen": "Qwen 3.5"}
+from models.families import LABELS as TITLES
+from models.families import SIDES
 SUMMARY_METRICS = (
     ("ttft_s", "time to first token (s)"),
     ("ttft_answer_s", "time to first answer token (s)"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-SIDES = ("gemma", "qwen")
+from models.families import SIDES
 
 
 def timeline(entry: dict) -> list[tuple[float, str, int, int]]:

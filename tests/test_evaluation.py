@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from evaluation.report import aggregate, wilson, write_report
+from evaluation.report import aggregate, wilson
 from evaluation.runner import RESULTS_FILE, run_eval
 from evaluation.scoring import parse_number, score_accepted, score_code, score_label, score_number
 from evaluation.suites import load_suite

@@ -117,7 +117,6 @@ def test_audio_routing_follows_declared_capabilities(gemma_server, replica_dirs)
 
 
 def test_unknown_model_and_refused_connection_are_errors(gemma_server, sides):
-    from models.comparison import Side
 
     for side, expected in (
         (remote_side("gemma", gemma_server, "nobody/no-such-model", ["image"]), "HTTP 400 for model 'nobody/no-such-model'"),
