@@ -46,6 +46,23 @@ class LoadedModel:
         return self.model.get_memory_footprint() / 2**20
 
 
+def hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether the Hub answers at all; without this check an offline start waits through its retries."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    url = urlparse(constants.ENDPOINT)
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=timeout_s).close()
+        return True
+    except OSError:
+        return False
+
+
 def pick_device() -> str:
     import torch
 
@@ -128,8 +145,10 @@ def load_model(
 
     start = time.perf_counter()
     device = device or pick_device()
+    # Offline, a hub id can still load from the local cache, and fails at once if it is not there.
+    local = {"local_files_only": True} if not Path(source).exists() and not hub_reachable() else {}
     try:
-        config = AutoConfig.from_pretrained(source)
+        config = AutoConfig.from_pretrained(source, **local)
     except Exception as e:  # OSError offline, ValueError for an unknown model type, ...
         hint = ""
         if not Path(source).exists():
@@ -143,8 +162,8 @@ def load_model(
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     check_fits(source, family, device, bytes_per_param=2 if dtype == torch.bfloat16 else 4)
     try:
-        processor = AutoProcessor.from_pretrained(source)
-        model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype, device_map=device)
+        processor = AutoProcessor.from_pretrained(source, **local)
+        model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype, device_map=device, **local)
     except Exception as e:
         raise ModelLoadError(f"could not load '{source}': {str(e).splitlines()[0][:200]}") from e
     model.eval()

@@ -20,13 +20,13 @@ def free_port() -> int:
 
 
 class AppServer:
-    def __init__(self, *args: str, log: Path):
+    def __init__(self, *args: str, log: Path, tiny: bool = True, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self._log = open(log, "w")
-        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, "app.py", *([] if "--replay" in args else ["--tiny"]), "--port", str(self.port), *args],
+            [sys.executable, "app.py", *(["--tiny"] if tiny else []), "--port", str(self.port), *args],
             cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env,
         )
         self.log_path = log

@@ -59,3 +59,28 @@ def test_tiny_command_prints_two_loadable_folders(tmp_path):
     for folder in folders:
         assert (tmp_path / "replicas").as_posix() in folder
         assert (__import__("pathlib").Path(folder) / "config.json").exists()
+
+
+def test_offline_without_replicas_says_why_and_how(tmp_path):
+    """The default checkpoints cannot be downloaded here: both sides say why, and the app still starts."""
+    import os
+    import urllib.request
+
+    from app_server import AppServer
+
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}  # never download, empty cache
+    proc = subprocess.run(
+        [sys.executable, "app.py", "compare", "--prompt", "hi", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, **env},
+    )
+    assert proc.returncode == 1, "neither model could run"
+    out = json.loads(proc.stdout)
+    for key, hub_id in (("gemma", "google/gemma-4-E4B-it"), ("qwen", "Qwen/Qwen3.5-4B")):
+        error = out["results"][key]["error"]
+        assert hub_id in error and "--tiny" in error, error
+    srv = AppServer(log=tmp_path / "app.log", tiny=False, env=env).wait_ready()
+    try:
+        assert urllib.request.urlopen(srv.url, timeout=10).status == 200
+        assert "--tiny" in srv.log_path.read_text(), "the console says how to run offline"
+    finally:
+        srv.stop()
