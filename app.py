@@ -23,10 +23,17 @@ EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 def _model_args(parser: argparse.ArgumentParser) -> None:
     from models.registry import DEFAULT_PRESET, PRESETS
 
-    parser.add_argument("--tiny", action="store_true", help="use the offline random-weight replicas")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help="matched pair")
-    parser.add_argument("--gemma", metavar="ID_OR_PATH", help="Gemma 4 hub id or local folder")
-    parser.add_argument("--qwen", metavar="ID_OR_PATH", help="Qwen 3.5 hub id or local folder")
+    # Each has an environment variable too, for hosts that start `python app.py` with no arguments (Spaces).
+    env = os.environ.get
+    parser.add_argument(
+        "--tiny", action="store_true", default=env("COMPARE_TINY", "") not in ("", "0"),
+        help="use the offline random-weight replicas (COMPARE_TINY=1)",
+    )
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS), default=env("COMPARE_PRESET", DEFAULT_PRESET), help="matched pair (COMPARE_PRESET)"
+    )
+    parser.add_argument("--gemma", metavar="ID_OR_PATH", default=env("COMPARE_GEMMA"), help="Gemma 4 hub id or folder (COMPARE_GEMMA)")
+    parser.add_argument("--qwen", metavar="ID_OR_PATH", default=env("COMPARE_QWEN"), help="Qwen 3.5 hub id or folder (COMPARE_QWEN)")
     parser.add_argument("--device", help="cuda, cuda:1 or cpu (default: cuda if there is one)")
     parser.add_argument("--parallel", action="store_true", help="run both models at once (timings contended)")
     parser.add_argument("--timeout", type=float, default=600, metavar="S", help="per-side generation time limit")
@@ -66,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="put a login in front of the app (or set COMPARE_AUTH)",
     )
     parser.add_argument("--record", metavar="PATH", help="record every comparison into this session folder")
+    parser.add_argument(
+        "--lock-models", action="store_true", default=os.environ.get("COMPARE_LOCK_MODELS", "") not in ("", "0"),
+        help="visitors cannot switch the models, shared by every session (COMPARE_LOCK_MODELS=1)",
+    )
     parser.add_argument("--replay", metavar="PATH", help="serve a recorded session for replay (no models load)")
     commands = parser.add_subparsers(dest="command")
 
@@ -297,7 +308,7 @@ def run_app(args) -> int:
     slots = ModelSlots(device=args.device, parallel=args.parallel, timeout_s=args.timeout, fast=args.fast)
     slots.sides.update(make_sides(args))
     extra = {k: [s] for k in SIDES if (s := slots.source(k))}
-    demo = build_demo(slots, extra_sources=extra, tiny=args.tiny, record_dir=args.record)
+    demo = build_demo(slots, extra_sources=extra, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models)
     _launch(demo, args)
     return EXIT_OK
 

@@ -232,11 +232,13 @@ def build_demo(
     extra_sources: dict[str, list[str]] | None = None,
     tiny: bool = False,
     record_dir: str | Path | None = None,
+    lock_models: bool = False,
 ) -> gr.Blocks:
     """The app's Blocks. Loads nothing: the caller fills `slots` before or after.
 
     Recording writes to `record_dir`, or when switched on without one, to a new folder under
-    ./recordings created at the first recorded comparison.
+    ./recordings created at the first recorded comparison. `lock_models` shows the models but
+    lets no visitor switch them (the slots are shared by every session).
     """
     extra_sources = extra_sources or {k: [] for k in SIDES}
     switches = StopSwitches()
@@ -255,6 +257,7 @@ def build_demo(
                     value=None,
                     label="Matched pair",
                     scale=1,
+                    interactive=not lock_models,
                 )
                 pickers, infos = {}, {}
                 for key in SIDES:
@@ -264,6 +267,7 @@ def build_demo(
                             value=slots.source(key),
                             allow_custom_value=True,
                             label=f"{TITLES[key]} model (hub id or local folder)",
+                            interactive=not lock_models,
                         )
                         infos[key] = gr.Markdown(model_info_markdown(slots.sides[key]), elem_id=f"{key}-info")
 
@@ -379,7 +383,7 @@ def build_demo(
 
             preset.change(pick_preset, preset, list(pickers.values()), api_name=False)
 
-            for key in SIDES:
+            for key in SIDES if not lock_models else ():
 
                 def load(source, progress=gr.Progress(), key=key):
                     if not source:

@@ -167,6 +167,11 @@ def load_model(
     except Exception as e:
         raise ModelLoadError(f"could not load '{source}': {str(e).splitlines()[0][:200]}") from e
     model.eval()
+    video = getattr(processor, "video_processor", None)
+    if video is not None and hasattr(video, "cap_pixels_per_frame") and video.cap_pixels_per_frame is None:
+        # Qwen 3.5's reference video pipeline (qwen-vl-utils) caps the pixels per frame; transformers
+        # only does so when asked, and warns on every call until it is.
+        video.cap_pixels_per_frame = True
     return LoadedModel(
         source=source,
         family=family,

@@ -138,3 +138,16 @@ def test_login_in_front_of_the_app(tmp_path, replica_dirs):
         assert "s3cret-pass" not in (tmp_path / "app.log").read_text()
     finally:
         srv.stop()
+
+
+def test_locked_models_cannot_be_switched_by_visitors(tmp_path, replica_dirs):
+    from gradio_client import Client
+
+    from app_server import AppServer
+
+    srv = AppServer("--lock-models", log=tmp_path / "app.log").wait_ready()
+    try:
+        endpoints = Client(srv.url, verbose=False).view_api(return_format="dict", print_info=False)["named_endpoints"]
+        assert "/compare" in endpoints and not any(name.startswith("/load_") for name in endpoints)
+    finally:
+        srv.stop()
