@@ -247,10 +247,16 @@ def load_side(key: str, source: str | None, device: str | None = None, fast: boo
         return Side(key, load_error="no model chosen")
     try:
         loaded = load_model(source, expected_family=key, device=device, fast=fast)
-        warm_up(loaded)
-        return Side(key, LocalBackend(loaded))
     except ModelLoadError as e:
         return Side(key, load_error=str(e))
+    try:
+        warm_up(loaded)
+    except Exception as e:  # a compile failure must not cost the model: fall back to the eager path
+        if not loaded.fast:
+            raise
+        loaded.fast, loaded.fast_error = False, _describe_failure(e)
+        warm_up(loaded)
+    return Side(key, LocalBackend(loaded))
 
 
 def resolve_sources(gemma: str | None, qwen: str | None, tiny: bool, preset: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from modalities.request import GenerationSettings
 
@@ -293,17 +294,32 @@ def stream(
 def warm_up(loaded: LoadedModel) -> None:
     """Untimed generations, so lazy initialisation and compilation never land in a user's request.
 
-    On the fast path the first call compiles the decoding step (and records CUDA graphs on a
-    GPU); the second checks it is reused. Their time is kept as `compile_s`.
+    They go through the same chat template and processor as requests (so `generate` sees the
+    same inputs), text alone and with an image where the model takes one. On the fast path,
+    prompts and generations of different lengths let torch see which shapes vary and compile
+    once for all of them (CUDA graphs recorded on a GPU) before any user waits; the time it took
+    is kept as `compile_s`.
     """
     import torch
+    from PIL import Image
 
-    tok = loaded.processor.tokenizer
-    batch = tok(["Hello, please describe what you see."], return_tensors="pt").to(loaded.model.device)
-    config = generation_config(loaded, GenerationSettings(max_new_tokens=4, temperature=0.0))
+    from modalities.image import ImageInput
+    from modalities.routing import RoutedInputs
+
+    from .prompting import prepare
+
+    picture = ImageInput(path=Path("warm-up.png"), image=Image.new("RGB", (64, 48), "gray"), original_size=(64, 48))
+    runs = [(RoutedInputs(prompt="Hello, please describe what you see.", system=""), 4)]
+    if loaded.fast:
+        runs += [(RoutedInputs(prompt="Tell me about the picture. " * 12, system=""), 12)]
+        if loaded.capabilities.image:
+            runs += [(RoutedInputs(prompt="What is this?", system="", images=[picture]), 6)]
+        runs += [(RoutedInputs(prompt="Hi", system=""), 6)]
     start = time.perf_counter()
     with torch.inference_mode():
-        for _ in range(2 if loaded.fast else 1):
+        for inputs, new_tokens in runs:
+            batch = prepare(loaded, inputs, thinking=False).batch
+            config = generation_config(loaded, GenerationSettings(max_new_tokens=new_tokens, temperature=0.0))
             loaded.model.generate(**batch, generation_config=config)
     if loaded.fast:
         loaded.compile_s = time.perf_counter() - start

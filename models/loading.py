@@ -36,6 +36,7 @@ class LoadedModel:
     is_replica: bool = False
     fast: bool = False  # static cache + compiled decoding (models.fastpath)
     compile_s: float | None = None  # time the fast path's warm-up took to compile
+    fast_error: str | None = None  # why the fast path was asked for but fell back to eager
 
     @property
     def parameters(self) -> int:

@@ -49,6 +49,7 @@ class LocalBackend:
             "parameters": m.parameters,
             "replica": m.is_replica,
             "fast_path": m.fast,
+            **({"fast_path_error": m.fast_error} if m.fast_error else {}),
             "compile_s": m.compile_s,
             "attention": getattr(m.model.config, "_attn_implementation", None),
             **({"linear_attention_kernels": linear_attention_kernels()} if m.family.key == "qwen" else {}),

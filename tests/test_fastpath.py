@@ -57,3 +57,24 @@ def test_decode_benchmark_smoke(tmp_path, replica_dirs):
         assert row["decode_tok_s"] > 0 and 0 < row["roofline_fraction"] and row["new_tokens"] == 8
         assert (row["compile_s"] is not None) == (row["path"] == "fast")
     assert list(tmp_path.glob("decode-*.md"))
+
+
+def test_a_failing_compile_falls_back_to_eager(replica_dirs, monkeypatch):
+    """Fault injection: compilation raises during the warm-up; the model still loads, on the eager path."""
+    import models.generation as generation
+
+    original = generation.fast_overrides
+
+    def broken(device):
+        overrides = original(device)
+        overrides["compile_config"].backend = "no-such-backend"
+        return overrides
+
+    monkeypatch.setattr(generation, "fast_overrides", broken)
+    side = load_side("gemma", str(replica_dirs[0]), fast=True)
+    assert side.loaded is not None and side.loaded.fast is False
+    assert side.backend.describe()["fast_path_error"]
+    result = Comparator({"gemma": side, "qwen": type(side)("qwen", load_error="off")}).run(
+        request("hi", GenerationSettings(max_new_tokens=4, temperature=0.0))
+    )
+    assert result.results["gemma"].error is None
