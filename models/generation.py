@@ -3,7 +3,8 @@
 `generate` runs in its own thread with a fresh streamer per call. The streamer receives token
 ids (never text chunks) and stamps each on arrival with one monotonic clock; the calling thread
 splits them into thinking and answer by the family's marker tokens, decodes each part, and
-yields snapshots. The thread is always joined, and its exception becomes this model's error.
+yields snapshots. The thread is joined (or, hung past the per-side timeout, abandoned with an
+error), and its exception becomes this model's error.
 Token counts come from the ids `generate` returned.
 """
 
@@ -199,7 +200,7 @@ def stream(
     timeout_s: float | None = None,
     contended: bool = False,
 ) -> Iterator[Snapshot]:
-    """Generate, yielding a Snapshot per arriving token and a last one with the metrics."""
+    """Generate, yielding a Snapshot as tokens arrive (at most every UPDATE_INTERVAL_S) and a last one with the metrics."""
     import torch
     from transformers import StoppingCriteriaList
 
