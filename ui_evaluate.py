@@ -26,7 +26,8 @@ def evaluate_tab(slots: ModelSlots) -> None:
     )
     with gr.Row():
         # Only the shipped suites: a path typed by a visitor could make the server read any file.
-        suite = gr.Dropdown(suites, value=suites[0] if suites else None, label="Suite", scale=3)
+        default = next((x for x in suites if "routing" in x), suites[0] if suites else None)
+        suite = gr.Dropdown(suites, value=default, label="Suite", scale=3)
         limit = gr.Slider(1, 50, value=5, step=1, label="Tasks (at most)", scale=2)
         think = gr.Checkbox(label="Thinking", value=False, scale=1)
         run = gr.Button("Evaluate", variant="primary", elem_id="evaluate", scale=1)
@@ -49,7 +50,8 @@ def evaluate_tab(slots: ModelSlots) -> None:
         for row in run_eval(tasks, slots.comparator, out, [bool(thinking)], allow_code=False, max_new_tokens=512):
             rows.append(row)
             g, q = row.get("gemma", {}), row.get("qwen", {})
-            shown.append([row["task"], row["category"], mark(g), mark(q), g.get("total_s"), q.get("total_s")])
+            seconds = [round(c["total_s"], 2) if c.get("total_s") is not None else None for c in (g, q)]
+            shown.append([row["task"], row["category"], mark(g), mark(q), *seconds])
             overall = [r for r in aggregate(rows) if r["category"] == "all"]
             text = " · ".join(
                 f"**{TITLES[r['model']]}** {r['correct']}/{r['n']}" + (f" ({r['accuracy'] * 100:.0f}%)" if r["n"] else "")

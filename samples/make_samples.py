@@ -42,7 +42,8 @@ def make_video(path: Path, seconds: int = 4, fps: int = 10) -> None:
 
     w, h = 320, 240
     with av.open(str(path), "w") as container:
-        stream = container.add_stream("mpeg4", rate=fps)
+        # H.264 in yuv420p: the codec every browser plays (the app shows a preview of it).
+        stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.bit_rate = 400_000
         frames = seconds * fps

@@ -73,3 +73,18 @@ def test_bad_upload_shows_a_message_and_runs_nothing(server, page, tmp_path):
     page.locator("#compare").click()
     expect(page.get_by_text("image 'fake.png'").first).to_be_visible(timeout=60_000)
     expect(page.locator("#gemma-details")).not_to_contain_text("time to first token")
+
+
+def test_video_example_plays_and_runs(server, page):
+    """The sample video previews in the browser (H.264) and its example runs on both models."""
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    page.get_by_text("How many balls cross the black vertical line?").first.click()
+    expect(page.locator("#video video")).to_have_count(1, timeout=30_000)
+    page.locator("#compare").click()
+    for key in ("gemma", "qwen"):
+        expect(page.locator(f"#{key}-details")).to_contain_text("frames sampled", timeout=120_000)
+    assert page.get_by_text("Video not playable").count() == 0, "the browser could not play the sample video"
+    ready = page.eval_on_selector("#video video", "v => v.readyState")
+    assert ready >= 1, "the preview loaded no video data"
