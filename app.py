@@ -160,14 +160,16 @@ def run_compare(args) -> int:
             thinking=args.thinking,
         ),
     )
+    limits = limits_from_env()
     try:
-        validate_request(request, limits_from_env())  # bad input exits before any model is loaded
+        inputs = validate_request(request, limits)  # bad input exits before any model is loaded
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     sides = make_sides(args)
+    comparator = Comparator(sides, parallel=args.parallel, timeout_s=args.timeout, limits=limits)
     try:
-        result = Comparator(sides, parallel=args.parallel, timeout_s=args.timeout).run(request)
+        result = comparator.run(request, inputs=inputs)  # the media were decoded once, above
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -19,6 +19,7 @@ from modalities.limits import Limits, limits_from_env
 from modalities.request import CompareRequest, Inputs, validate_request
 from modalities.routing import route
 
+from .backend import Backend
 from .families import SIDES
 from .generation import GenerationTimeout
 from .loading import LoadedModel
@@ -32,14 +33,10 @@ __all__ = ["SIDES", "Comparator", "Side", "load_side", "resolve_sources"]
 
 @dataclass
 class Side:
-    """One column: a backend (a local model or a remote server), or why there is none.
-
-    A backend has `source`, `family`, `capabilities`, `is_replica`, `describe()`, `release()`
-    and `run(...)`, which yields generation Snapshots (models.local, models.remote).
-    """
+    """One column: a backend (a local model or a remote server), or why there is none."""
 
     key: str
-    backend: object | None = None
+    backend: Backend | None = None
     load_error: str | None = None
     # At most one generation per model at a time, whoever asks.
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -168,9 +165,13 @@ class Comparator:
         request: CompareRequest,
         stop_event: threading.Event | None = None,
         histories: dict[str, list[Turn]] | None = None,
+        inputs: Inputs | None = None,
     ) -> Iterator[ComparisonResult]:
-        """Yield the comparison as it fills in; the last yield is complete. Raises InputError first."""
-        inputs = validate_request(request, self.limits)
+        """Yield the comparison as it fills in; the last yield is complete. Raises InputError first.
+
+        `inputs` are the request's already validated inputs, where the caller validated it itself.
+        """
+        inputs = inputs or validate_request(request, self.limits)
         stop_event = stop_event or threading.Event()
         histories = histories or {}
         order = self._order() if not self.parallel else list(SIDES)

@@ -29,6 +29,7 @@ from .families import Family
 from .generation import Snapshot
 from .prompting import Turn
 from .results import Metrics
+from .tiny import MARKER
 
 API_KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_TIMEOUT_S = 300.0
@@ -298,6 +299,6 @@ def remote_side(key: str, url: str, model: str | None, accepts: list[str] | None
         family=family,
         capabilities=capabilities,
         api_key_env=api_key_env,
-        is_replica=(Path(model) / ".tiny-replica").exists(),
+        is_replica=(Path(model) / MARKER).exists(),
     )
     return Side(key, backend)

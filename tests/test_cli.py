@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import ROOT, SAMPLES
 
@@ -58,7 +59,7 @@ def test_tiny_command_prints_two_loadable_folders(tmp_path):
     assert len(folders) == 2
     for folder in folders:
         assert (tmp_path / "replicas").as_posix() in folder
-        assert (__import__("pathlib").Path(folder) / "config.json").exists()
+        assert (Path(folder) / "config.json").exists()
 
 
 def test_offline_without_replicas_says_why_and_how(tmp_path):

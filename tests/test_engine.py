@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from conftest import GREEDY, request
-from modalities.request import GenerationSettings
+from modalities.request import GenerationSettings, validate_request
 from modalities.routing import route
 from models.comparison import Comparator, Side
 from models.generation import generation_config
@@ -96,12 +96,7 @@ def test_token_counts_match_generate(sides, media):
     result = comparator.run(request(images=(str(media["image"]),)))
     for key in ("gemma", "qwen"):
         loaded = sides[key].loaded
-        routed = route(
-            __import__("modalities.request", fromlist=["validate_request"]).validate_request(
-                request(images=(str(media["image"]),))
-            ),
-            loaded.capabilities,
-        )
+        routed = route(validate_request(request(images=(str(media["image"]),))), loaded.capabilities)
         prepared = prepare(loaded, routed, thinking=False)
         with torch.inference_mode():
             out = loaded.model.generate(**prepared.batch, generation_config=generation_config(loaded, GREEDY))
@@ -116,7 +111,7 @@ def test_token_counts_match_generate(sides, media):
 def test_thinking_switch_reaches_each_template(sides, thinking):
     for key in ("gemma", "qwen"):
         loaded = sides[key].loaded
-        routed = route(__import__("modalities.request", fromlist=["x"]).validate_request(request()), loaded.capabilities)
+        routed = route(validate_request(request()), loaded.capabilities)
         text = prepare(loaded, routed, thinking).prompt_text
         marker = "<|think|>" if key == "gemma" else "<think>\n"
         if thinking:

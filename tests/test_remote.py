@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ from models.comparison import Comparator
 from models.remote import RemoteError, remote_side
 
 # The `transformers` command installed beside this Python (transformers[serving]).
-SERVE = [str(__import__("pathlib").Path(sys.executable).parent / "transformers"), "serve"]
+SERVE = [str(Path(sys.executable).parent / "transformers"), "serve"]
 
 
 def start_server(folder, tmp_path, name: str):
