@@ -6,25 +6,27 @@
     python app.py export SESSION --format html|md|json
     python app.py --replay SESSION                                serve a recording, no models
 
-This module parses the command line and formats what the engine (models/, modalities/)
-returns; it holds no model or media logic. Importing it parses nothing and loads nothing.
+This module parses the command line, starts things and prints what the engine returns; it
+wires nothing (engine.sides makes the models from `ModelOptions`) and holds no model or media
+logic. Importing it parses nothing and loads nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
 
-
-def _model_args(parser: argparse.ArgumentParser) -> None:
+def _model_args(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
+    """The model options, on the root parser (with their defaults) and on each command (without:
+    there an option left out must not overwrite the one given before the command)."""
     from models.registry import DEFAULT_PRESET, PRESETS
 
     # Each has an environment variable too, for hosts that start `python app.py` with no arguments (Spaces).
     env = os.environ.get
+    if not defaults:
+        parser = _Suppressed(parser)
     parser.add_argument(
         "--tiny", action="store_true", default=env("COMPARE_TINY", "") not in ("", "0"),
         help="use the offline random-weight replicas (COMPARE_TINY=1)",
@@ -56,6 +58,33 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Suppressed:
+    """A parser whose add_argument leaves the attribute unset unless the option is given."""
+
+    def __init__(self, parser: argparse.ArgumentParser):
+        self._parser = parser
+
+    def add_argument(self, *args, **kwargs):
+        return self._parser.add_argument(*args, **{**kwargs, "default": argparse.SUPPRESS})
+
+
+def model_options(args):
+    """What the arguments say about the models (engine.sides makes them)."""
+    from engine.sides import ModelOptions
+    from models.families import SIDES
+
+    return ModelOptions(
+        tiny=args.tiny,
+        preset=args.preset,
+        sources={k: getattr(args, k) for k in SIDES},
+        endpoints={k: getattr(args, f"{k}_endpoint") for k in SIDES},
+        accepts={k: getattr(args, f"{k}_accepts") for k in SIDES},
+        api_key_env=args.api_key_env,
+        device=args.device,
+        fast=args.fast,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from modalities.request import GenerationSettings
 
@@ -81,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
 
     compare = commands.add_parser("compare", help="run one comparison and print both answers")
-    _model_args(compare)
+    _model_args(compare, defaults=False)
     compare.add_argument("--prompt", default="", help="the question or instruction")
     compare.add_argument("--image", action="append", default=[], metavar="PATH", help="an image (repeatable)")
     compare.add_argument("--video", metavar="PATH")
@@ -101,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", help="output file (default: PATH/report.FORMAT)")
 
     evaluate = commands.add_parser("eval", help="run suites of tasks with known answers through both models")
-    _model_args(evaluate)
+    _model_args(evaluate, defaults=False)
     evaluate.add_argument("suites", nargs="+", metavar="SUITE", help="JSONL suite files (see samples/suites/)")
     evaluate.add_argument("--thinking", choices=["on", "off", "both"], default="off")
     evaluate.add_argument("--limit", type=int, help="at most N tasks per suite")
@@ -115,164 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
     tiny = commands.add_parser("tiny", help="build the offline replicas and print their two folders")
     tiny.add_argument("dir", nargs="?", help="where to build them (default: the cache folder)")
     return parser
-
-
-def _print_text(result) -> None:
-    for key in result.order:
-        r = result.results[key]
-        print(f"=== {key}: {r.model} [{r.status}]")
-        for note in r.notes:
-            print(f"  note: {note}")
-        for skipped in r.skipped_inputs:
-            print(f"  skipped: {skipped}")
-        if r.error:
-            print(f"  error: {r.error}")
-        if r.thinking:
-            print(f"--- thinking\n{r.thinking}\n--- answer")
-        print(r.text)
-        m = r.metrics
-        if m:
-            decode = f"{m.decode_tok_s:.1f} tok/s" if m.decode_tok_s else "n/a"
-            print(
-                f"  ttft {m.ttft_s:.3f}s  decode {decode}  total {m.total_s:.2f}s  "
-                f"out {m.output_tokens} (thinking {m.thinking_tokens})  in {m.input_tokens}"
-            )
-        print()
-
-
-def run_compare(args) -> int:
-    from modalities.errors import InputError
-    from modalities.limits import limits_from_env
-    from modalities.request import CompareRequest, GenerationSettings, validate_request
-    from models.comparison import Comparator
-
-    request = CompareRequest(
-        prompt=args.prompt,
-        images=tuple(args.image),
-        video=args.video,
-        audio=args.audio,
-        system=args.system,
-        settings=GenerationSettings(
-            max_new_tokens=args.max_new_tokens,
-            temperature=args.temperature,
-            top_p=args.top_p,
-            seed=args.seed,
-            thinking=args.thinking,
-        ),
-    )
-    limits = limits_from_env()
-    try:
-        inputs = validate_request(request, limits)  # bad input exits before any model is loaded
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    sides = make_sides(args)
-    comparator = Comparator(sides, parallel=args.parallel, timeout_s=args.timeout, limits=limits)
-    try:
-        result = comparator.run(request, inputs=inputs)  # the media were decoded once, above
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.record:
-        from recording.session import Recorder
-
-        Recorder(args.record).record(result)
-    if args.json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        _print_text(result)
-    return EXIT_OK if any(r.error is None for r in result.results.values()) else EXIT_INTERNAL
-
-
-def run_eval_command(args) -> int:
-    from pathlib import Path
-
-    from tqdm import tqdm
-
-    from evaluation.report import write_report
-    from evaluation.runner import finished, run_eval
-    from evaluation.suites import load_suite
-    from modalities.errors import InputError
-    from models.comparison import Comparator
-    from models.tiny import TINY_NOTICE
-
-    try:
-        tasks = [t for path in args.suites for t in load_suite(path)[: args.limit]]
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    modes = {"off": [False], "on": [True], "both": [False, True]}[args.thinking]
-    out = Path(args.out)
-    already = len(finished(out))
-    comparator = Comparator(make_sides(args), parallel=args.parallel, timeout_s=args.timeout)
-    total = len(tasks) * len(modes)
-    with tqdm(total=total, initial=min(already, total), desc="tasks", unit="task", file=sys.stderr) as bar:
-        for row in run_eval(tasks, comparator, out, modes, args.allow_code_execution, args.max_new_tokens):
-            bar.update(1)
-            bar.set_postfix_str(f"{row['task']}")
-    notes = []
-    if any(t.score == "code" for t in tasks) and not args.allow_code_execution:
-        notes.append("code tasks were not scored: run with --allow-code-execution to execute the models' code")
-    if any(s.backend and s.backend.is_replica for s in comparator.sides.values()):
-        notes.append(TINY_NOTICE)
-    for kind, path in write_report(out, notes).items():
-        print(f"{kind}: {path}")
-    print(f"raw: {out / 'results.jsonl'}")
-    return EXIT_OK
-
-
-def make_sides(args) -> dict:
-    """Each side from its server where an endpoint is given, else loaded here."""
-    from models.comparison import SIDES, load_side, resolve_sources
-    from models.remote import remote_side
-
-    local = {k: None if getattr(args, f"{k}_endpoint") else getattr(args, k) for k in SIDES}
-    sources = resolve_sources(local["gemma"], local["qwen"], args.tiny, args.preset)
-    sides = {}
-    for key in SIDES:
-        endpoint = getattr(args, f"{key}_endpoint")
-        if endpoint:
-            sides[key] = remote_side(key, endpoint, getattr(args, key), getattr(args, f"{key}_accepts"), args.api_key_env)
-        else:
-            print(f"loading {key}: {sources[key]}", file=sys.stderr, flush=True)
-            sides[key] = load_side(key, sources[key], args.device, args.fast)
-        if sides[key].load_error:
-            print(f"  {key} not available: {sides[key].load_error}", file=sys.stderr, flush=True)
-    return sides
-
-
-def run_tiny(args) -> int:
-    from models.tiny import build_replicas
-
-    for folder in build_replicas(args.dir):
-        print(folder)
-    return EXIT_OK
-
-
-def _load_session(path: str):
-    """The recorded session at `path` with its problems warned about, or None after one error line."""
-    from recording.session import SessionError, load_session
-
-    try:
-        session = load_session(path)
-    except SessionError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return None
-    for problem in session.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    return session
-
-
-def run_export(args) -> int:
-    from pathlib import Path
-
-    from recording.export import export
-
-    session = _load_session(args.path)
-    if session is None:
-        return EXIT_BAD_INPUT
-    print(export(session, args.format, Path(args.out) if args.out else None))
-    return EXIT_OK
 
 
 def _launch(demo, args) -> None:
@@ -290,9 +161,10 @@ def _launch(demo, args) -> None:
 
 
 def run_replay(args) -> int:
-    from ui_replay import build_replay_demo
+    from cli import EXIT_BAD_INPUT, EXIT_OK, load_session_or_say
+    from ui.replay import build_replay_demo
 
-    session = _load_session(args.replay)
+    session = load_session_or_say(args.replay)
     if session is None:
         return EXIT_BAD_INPUT
     _launch(build_replay_demo(session), args)
@@ -300,32 +172,32 @@ def run_replay(args) -> int:
 
 
 def run_app(args) -> int:
-    from models.comparison import SIDES
-    from models.slots import ModelSlots
+    from cli import EXIT_BAD_INPUT, EXIT_OK, limits_or_say, say
+    from engine.sides import make_sides
+    from engine.slots import ModelSlots
     from ui import build_demo
 
     if args.replay:
         return run_replay(args)
-
-    slots = ModelSlots(device=args.device, parallel=args.parallel, timeout_s=args.timeout, fast=args.fast)
-    slots.sides.update(make_sides(args))
-    extra = {k: [s] for k in SIDES if (s := slots.source(k))}
-    demo = build_demo(slots, extra_sources=extra, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models)
-    _launch(demo, args)
+    limits = limits_or_say()
+    if limits is None:
+        return EXIT_BAD_INPUT
+    slots = ModelSlots(
+        args.model_options, make_sides(args.model_options, say),
+        parallel=args.parallel, timeout_s=args.timeout, limits=limits,
+    )
+    _launch(build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models), args)
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
+    import cli
+
     args = build_parser().parse_args(argv)
-    if args.command == "compare":
-        return run_compare(args)
-    if args.command == "tiny":
-        return run_tiny(args)
-    if args.command == "export":
-        return run_export(args)
-    if args.command == "eval":
-        return run_eval_command(args)
-    return run_app(args)
+    if hasattr(args, "tiny"):  # every command that loads models
+        args.model_options = model_options(args)
+    commands = {"compare": cli.run_compare, "tiny": cli.run_tiny, "export": cli.run_export, "eval": cli.run_eval}
+    return commands.get(args.command, run_app)(args)
 
 
 if __name__ == "__main__":
@@ -337,5 +209,4 @@ if __name__ == "__main__":
         if os.environ.get("GQ_DEBUG"):
             raise
         print(f"internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(EXIT_INTERNAL)
-
+        sys.exit(1)

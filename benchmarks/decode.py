@@ -21,16 +21,16 @@ import datetime as dt
 import json
 import platform
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from modalities.request import GenerationSettings  # noqa: E402
-from modalities.routing import RoutedInputs  # noqa: E402
-from models.comparison import load_side  # noqa: E402
+from engine.comparator import Comparator  # noqa: E402
+from engine.sides import Side, load_side  # noqa: E402
+from modalities.request import CompareRequest, GenerationSettings  # noqa: E402
+from models.families import SIDES  # noqa: E402
 from models.tiny import build_replicas  # noqa: E402
 
 
@@ -64,17 +64,16 @@ def measure(side, prompt_tokens: int, new_tokens: int, repeats: int) -> dict:
     prompt = loaded.processor.tokenizer.decode(ids[:prompt_tokens])
     settings = GenerationSettings(max_new_tokens=new_tokens, min_new_tokens=new_tokens, temperature=0.0)
     runs = []
+    # Through the app's own engine, with the other side off.
+    solo = Comparator({k: side if k == side.key else Side(k, load_error="off") for k in SIDES})
     # The first run is the first request after load (whose warm-up used a short prompt): it is
     # reported against the steady state, and not counted in the best-of figures.
     for _ in range(repeats + 1):
-        snap = None
-        for snap in side.backend.run(RoutedInputs(prompt=prompt, system=""), settings, [], threading.Event(), None, False, []):
-            pass
-        runs.append(snap.metrics)
+        runs.append(solo.run(CompareRequest(prompt=prompt, settings=settings)).results[side.key].metrics)
     counted = runs[1:]
     best = min(counted, key=lambda m: m.total_s)
     steady = sorted(m.total_s for m in counted)[len(counted) // 2]
-    prompt_len = sum(best.input_tokens.values())
+    prompt_len = best.input_tokens.total
     return {
         "ttft_s": best.ttft_s,
         "prefill_tok_s": prompt_len / best.ttft_s if best.ttft_s else None,

@@ -31,8 +31,13 @@ from modalities.audio import load_audio  # noqa: E402
 from modalities.request import CompareRequest, GenerationSettings, validate_request  # noqa: E402
 from modalities.routing import route  # noqa: E402
 from modalities.video import decode_frames, load_video  # noqa: E402
-from models.comparison import SIDES, Comparator, Side, load_side  # noqa: E402
-from models.generation import generation_config, stream  # noqa: E402
+from engine.comparator import Comparator  # noqa: E402
+from engine.results import ModelResult  # noqa: E402
+from engine.sides import Side, load_side  # noqa: E402
+from engine.timing import Stopwatch  # noqa: E402
+from models.backend import Job  # noqa: E402
+from models.families import SIDES  # noqa: E402
+from models.generation import generate_events, generation_config  # noqa: E402
 from models.prompting import prepare  # noqa: E402
 from models.tiny import build_replicas  # noqa: E402
 
@@ -108,8 +113,10 @@ def overhead(sides, repeats: int, tokens: int) -> None:
                 loaded.model.generate(**prepared.batch, generation_config=config)
 
         def engine():
-            for _ in stream(loaded, prepared, settings):
-                pass
+            job = Job(routed, settings)
+            watch = Stopwatch(ModelResult(key, loaded.source), job.clock(), contended=False)
+            for event in generate_events(loaded, prepared, job):
+                watch.add(event)
 
         def processor():
             prepare(loaded, route(validate_request(request), loaded.capabilities), thinking=False)

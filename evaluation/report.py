@@ -7,17 +7,17 @@ answers side by side), report.md, accuracy.png and tokens.png beside results.jso
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
 import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from .runner import RESULTS_FILE
+from documents.html import esc, page
+from models.families import LABELS, SIDES
 
-from models.families import LABELS as TITLES
-from models.families import SIDES
+from .runner import TaskRun, Verdict, read_runs
+
 Z95 = 1.959964
 
 
@@ -38,27 +38,28 @@ def _p90(values: list[float]) -> float | None:
     return ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)]
 
 
-def aggregate(rows: list[dict]) -> list[dict]:
-    """One line per model, category and thinking mode (and 'all' categories)."""
+def aggregate(runs: list[TaskRun]) -> list[dict]:
+    """One line per side, category and thinking mode (and 'all' categories)."""
     groups = defaultdict(list)
-    for row in rows:
+    for run in runs:
         for side in SIDES:
-            cell = row.get(side, {})
-            for category in (row["category"], "all"):
-                groups[(side, category, row["thinking"])].append(cell)
+            if side in run.verdicts:
+                for category in (run.category, "all"):
+                    groups[(side, category, run.thinking)].append((run.verdicts[side], run.results[side].metrics))
     table = []
     for (side, category, thinking), cells in sorted(groups.items()):
-        scored = [c for c in cells if c.get("applicable") and c.get("correct") is not None]
-        correct = sum(1 for c in scored if c["correct"])
+        scored = [(v, m) for v, m in cells if v.applicable and v.correct is not None]
+        correct = sum(1 for v, _ in scored if v.correct)
         low, high = wilson(correct, len(scored))
-        times = [c["total_s"] for c in scored if c.get("total_s") is not None]
-        out_tokens = [c["output_tokens"] for c in scored if c.get("output_tokens") is not None]
-        think_tokens = [c["thinking_tokens"] for c in scored if c.get("thinking_tokens") is not None]
+        measured = [m for _, m in scored if m is not None]
+        times = [m.total_s for m in measured]
+        out_tokens = [m.output_tokens for m in measured]
+        think_tokens = [m.thinking_tokens for m in measured]
         table.append({
-            "model": side, "category": category, "thinking": thinking, "n": len(scored), "correct": correct,
+            "side": side, "category": category, "thinking": thinking, "n": len(scored), "correct": correct,
             "accuracy": correct / len(scored) if scored else None, "ci95": [low, high],
-            "not_applicable": sum(1 for c in cells if not c.get("applicable")),
-            "not_scored": sum(1 for c in cells if c.get("applicable") and c.get("correct") is None),
+            "not_applicable": sum(1 for v, _ in cells if not v.applicable),
+            "not_scored": sum(1 for v, _ in cells if v.applicable and v.correct is None),
             "median_s": statistics.median(times) if times else None, "p90_s": _p90(times),
             "median_output_tokens": statistics.median(out_tokens) if out_tokens else None,
             "median_thinking_tokens": statistics.median(think_tokens) if think_tokens else None,
@@ -67,14 +68,14 @@ def aggregate(rows: list[dict]) -> list[dict]:
 
 
 def thinking_effect(table: list[dict]) -> list[dict]:
-    """With both modes run: accuracy and tokens with thinking minus without, per model and category."""
-    index = {(r["model"], r["category"], r["thinking"]): r for r in table}
+    """With both modes run: accuracy and tokens with thinking minus without, per side and category."""
+    index = {(r["side"], r["category"], r["thinking"]): r for r in table}
     effect = []
-    for (model, category, thinking), on in index.items():
-        off = index.get((model, category, False))
+    for (side, category, thinking), on in index.items():
+        off = index.get((side, category, False))
         if thinking and off and on["accuracy"] is not None and off["accuracy"] is not None:
             effect.append({
-                "model": model, "category": category,
+                "side": side, "category": category,
                 "accuracy_delta": on["accuracy"] - off["accuracy"],
                 "output_tokens_delta": (on["median_output_tokens"] or 0) - (off["median_output_tokens"] or 0),
             })
@@ -99,7 +100,7 @@ def _charts(table: list[dict], out: Path) -> dict[str, Path]:
     series = [(s, m) for s in SIDES for m in modes]
     width = 0.8 / max(1, len(series))
     for i, (side, mode) in enumerate(series):
-        rows = {r["category"]: r for r in table if r["model"] == side and r["thinking"] == mode}
+        rows = {r["category"]: r for r in table if r["side"] == side and r["thinking"] == mode}
         xs, ys, errs = [], [], [[], []]
         for j, c in enumerate(categories):
             r = rows.get(c)
@@ -108,7 +109,7 @@ def _charts(table: list[dict], out: Path) -> dict[str, Path]:
                 ys.append(r["accuracy"])
                 errs[0].append(r["accuracy"] - r["ci95"][0])
                 errs[1].append(r["ci95"][1] - r["accuracy"])
-        label = TITLES[side] + (" (thinking)" if mode else "")
+        label = LABELS[side] + (" (thinking)" if mode else "")
         ax.bar(xs, ys, width, yerr=errs, capsize=3, label=label)
     ax.set_xticks(range(len(categories)), categories, rotation=20)
     ax.set_ylim(0, 1.05)
@@ -120,11 +121,11 @@ def _charts(table: list[dict], out: Path) -> dict[str, Path]:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(5, 3.4), dpi=100)
-    for side in SIDES:
+    for side, marker in zip(SIDES, "os"):
         for mode in modes:
-            rows = [r for r in table if r["model"] == side and r["thinking"] == mode and r["category"] != "all" and r["accuracy"] is not None]
+            rows = [r for r in table if r["side"] == side and r["thinking"] == mode and r["category"] != "all" and r["accuracy"] is not None]
             ax.scatter([r["median_output_tokens"] or 0 for r in rows], [r["accuracy"] for r in rows],
-                       label=TITLES[side] + (" (thinking)" if mode else ""), marker="o" if side == "gemma" else "s")
+                       label=LABELS[side] + (" (thinking)" if mode else ""), marker=marker)
     ax.set_xlabel("median output tokens per task")
     ax.set_ylabel("accuracy")
     ax.legend(fontsize=8)
@@ -140,7 +141,7 @@ def _table_md(table: list[dict]) -> list[str]:
     for r in table:
         ci = f"{_fmt(r['accuracy'], True)} ({_fmt(r['ci95'][0], True)}–{_fmt(r['ci95'][1], True)})"
         lines.append(
-            f"| {TITLES[r['model']]} | {'on' if r['thinking'] else 'off'} | {r['category']} | {r['n']} | {ci} | "
+            f"| {LABELS[r['side']]} | {'on' if r['thinking'] else 'off'} | {r['category']} | {r['n']} | {ci} | "
             f"{_fmt(r['median_s'])} | {_fmt(r['p90_s'])} | {_fmt(r['median_output_tokens'])} | "
             f"{_fmt(r['median_thinking_tokens'])} | {r['not_applicable']} | {r['not_scored']} |"
         )
@@ -148,48 +149,43 @@ def _table_md(table: list[dict]) -> list[str]:
 
 
 def write_report(out: Path, notes: list[str] = ()) -> dict[str, Path]:
-    rows = [json.loads(line) for line in (out / RESULTS_FILE).read_text(encoding="utf-8").splitlines() if line.strip()]
-    table = aggregate(rows)
+    runs = read_runs(out)
+    table = aggregate(runs)
     effect = thinking_effect(table)
     charts = _charts(table, out)
-    md = ["# Gemma 4 vs Qwen 3.5 — evaluation", "", f"{len(rows)} task runs.", ""]
+    md = ["# Gemma 4 vs Qwen 3.5 — evaluation", "", f"{len(runs)} task runs.", ""]
     md += [f"- {n}" for n in notes] + [""] + _table_md(table)
     if effect:
         md += ["", "## What thinking changes", "", "| model | category | accuracy Δ | median output tokens Δ |", "|---|---|---|---|"]
-        md += [f"| {TITLES[e['model']]} | {e['category']} | {e['accuracy_delta'] * 100:+.0f} pts | {e['output_tokens_delta']:+.0f} |" for e in effect]
+        md += [f"| {LABELS[e['side']]} | {e['category']} | {e['accuracy_delta'] * 100:+.0f} pts | {e['output_tokens_delta']:+.0f} |" for e in effect]
     md += ["", "![accuracy](accuracy.png)", "", "![tokens](tokens.png)", ""]
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
 
-    esc = html.escape
     data = {k: "data:image/png;base64," + base64.b64encode(p.read_bytes()).decode() for k, p in charts.items()}
-    body = [f"<h1>Gemma 4 vs Qwen 3.5 — evaluation</h1><p>{len(rows)} task runs.</p>"]
+    body = [f"<h1>Gemma 4 vs Qwen 3.5 — evaluation</h1><p>{len(runs)} task runs.</p>"]
     body += [f"<p class='note'>{esc(n)}</p>" for n in notes]
     body.append("<table><tr>" + "".join(f"<th>{h}</th>" for h in ("model", "thinking", "category", "n", "accuracy (95% CI)", "median s", "p90 s", "median out tokens", "median thinking tokens", "n/a", "not scored")) + "</tr>")
     for r in table:
         ci = f"{_fmt(r['accuracy'], True)} ({_fmt(r['ci95'][0], True)}–{_fmt(r['ci95'][1], True)})"
-        cells = [TITLES[r["model"]], "on" if r["thinking"] else "off", r["category"], r["n"], ci, _fmt(r["median_s"]), _fmt(r["p90_s"]),
+        cells = [LABELS[r["side"]], "on" if r["thinking"] else "off", r["category"], r["n"], ci, _fmt(r["median_s"]), _fmt(r["p90_s"]),
                  _fmt(r["median_output_tokens"]), _fmt(r["median_thinking_tokens"]), r["not_applicable"], r["not_scored"]]
-        body.append("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in cells) + "</tr>")
+        body.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     body.append(f"</table><p><img alt='accuracy by category' src='{data['accuracy']}'> <img alt='tokens vs accuracy' src='{data['tokens']}'></p><h2>Tasks</h2>")
-    for row in rows:
-        marks = " · ".join(f"{TITLES[s]}: {mark(row.get(s, {}))}" for s in SIDES)
-        body.append(f"<details><summary><code>{esc(row['task'])}</code> ({esc(row['category'])}, thinking {'on' if row['thinking'] else 'off'}) — {esc(marks)}</summary>")
-        body.append(f"<p>Expected: <code>{esc(json.dumps(row['expected'], ensure_ascii=False))}</code></p><div class='pair'>")
-        for s in SIDES:
-            cell = row.get(s, {})
-            body.append(f"<div><h4>{TITLES[s]}</h4><pre>{esc(cell.get('answer') or cell.get('error') or '')}</pre><p>{esc(cell.get('detail') or '')}</p></div>")
+    for run in runs:
+        marks = " · ".join(f"{LABELS[s]}: {mark(v)}" for s, v in run.verdicts.items())
+        body.append(f"<details><summary><code>{esc(run.task)}</code> ({esc(run.category)}, thinking {'on' if run.thinking else 'off'}) — {esc(marks)}</summary>")
+        body.append(f"<p>Expected: <code>{esc(json.dumps(run.expected, ensure_ascii=False))}</code></p><div class='pair'>")
+        for s, r in run.results.items():
+            body.append(f"<div><h4>{LABELS[s]}</h4><pre>{esc(r.text or r.error or '')}</pre><p>{esc(run.verdicts[s].detail)}</p></div>")
         body.append("</div></details>")
-    css = ("body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto}table{border-collapse:collapse}"
-           "td,th{border:1px solid #ccc;padding:2px 6px}.pair{display:grid;grid-template-columns:1fr 1fr;gap:1em}"
-           "pre{white-space:pre-wrap;background:#f6f6f6;padding:.5em}img{max-width:100%}.note{color:#a60}")
-    page = f"<!doctype html><html><head><meta charset='utf-8'><title>Evaluation</title><style>{css}</style></head><body>{''.join(body)}</body></html>"
-    (out / "report.html").write_text(page, encoding="utf-8")
+    css = "pre{white-space:pre-wrap;background:#f6f6f6;padding:.5em}.note{color:#a60}"
+    (out / "report.html").write_text(page("Evaluation", "".join(body), css), encoding="utf-8")
     (out / "summary.json").write_text(json.dumps({"table": table, "thinking_effect": effect, "notes": list(notes)}, indent=2), encoding="utf-8")
     return {"html": out / "report.html", "md": out / "report.md", **charts}
 
 
-def mark(cell: dict) -> str:
+def mark(verdict: Verdict) -> str:
     """One task's verdict for one model, as shown to people."""
-    if not cell.get("applicable"):
+    if not verdict.applicable:
         return "n/a"
-    return {True: "right", False: "wrong", None: "not scored"}[cell.get("correct")]
+    return {True: "right", False: "wrong", None: "not scored"}[verdict.correct]

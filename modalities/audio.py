@@ -25,7 +25,6 @@ SAMPLE_RATE = 16_000
 class AudioInput:
     path: Path
     waveform: np.ndarray  # float32, mono, SAMPLE_RATE
-    source_rate: int | None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -127,7 +126,7 @@ def load_audio(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> AudioInput:
 
     if not np.isfinite(waveform).all():
         raise InputError(name, "the audio holds invalid (non-finite) samples")
-    audio = AudioInput(p, waveform.astype(np.float32, copy=False), rate)
+    audio = AudioInput(p, waveform.astype(np.float32, copy=False))
     if rate and rate != SAMPLE_RATE:
         audio.notes.append(f"resampled from {rate} Hz to {SAMPLE_RATE} Hz mono")
     return audio

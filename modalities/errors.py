@@ -11,6 +11,4 @@ class InputError(ValueError):
     """A user input that cannot be used, e.g. `video 'clip.mp4': no video stream`."""
 
     def __init__(self, input_name: str, reason: str):
-        self.input_name = input_name
-        self.reason = reason
         super().__init__(f"{input_name}: {reason}")

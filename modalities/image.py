@@ -27,7 +27,6 @@ EXIF_ORIENTATION = 0x0112
 class ImageInput:
     path: Path
     image: Image.Image  # 8-bit RGB, already upright
-    original_size: tuple[int, int]
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -92,4 +91,4 @@ def load_image(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> ImageInput:
         raise InputError(name, "not an image file Pillow can read") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise InputError(name, f"the image could not be decoded ({e})") from None
-    return ImageInput(path=p, image=rgb, original_size=(width, height), notes=notes)
+    return ImageInput(path=p, image=rgb, notes=notes)

@@ -32,7 +32,7 @@ DEFAULT_LIMITS = Limits()
 
 
 def limits_from_env(environ=os.environ) -> Limits:
-    """The defaults, with any COMPARE_<FIELD> environment variable applied."""
+    """The defaults, with any COMPARE_<FIELD> environment variable applied; ValueError names a bad one."""
     values = {}
     for f in fields(Limits):
         raw = environ.get(f"COMPARE_{f.name.upper()}")
@@ -40,5 +40,5 @@ def limits_from_env(environ=os.environ) -> Limits:
             try:
                 values[f.name] = type(getattr(DEFAULT_LIMITS, f.name))(float(raw))
             except ValueError:
-                raise SystemExit(f"COMPARE_{f.name.upper()}={raw!r} is not a number") from None
+                raise ValueError(f"COMPARE_{f.name.upper()}={raw!r} is not a number") from None
     return Limits(**values)

@@ -56,10 +56,6 @@ class Inputs:
     audio: AudioInput | None = None
     validation_s: float = 0.0
 
-    @property
-    def media(self) -> list[ImageInput | VideoInput | AudioInput]:
-        return [*self.images, *([self.video] if self.video else []), *([self.audio] if self.audio else [])]
-
 
 def validate_settings(s: GenerationSettings) -> None:
     if not 1 <= s.max_new_tokens <= MAX_NEW_TOKENS_LIMIT:

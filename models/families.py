@@ -1,7 +1,9 @@
-"""The two model families: how to recognise a checkpoint of each and how each marks its thinking.
+"""The two model families: how to recognise a checkpoint of each, how each marks its thinking,
+and what is known of its audio. Every rule that differs by family lives here and nowhere else.
 
 A loaded model's family comes from its config's `model_type`, never from its name or path.
-The only family-specific behaviour left after that is the thinking markers, kept here.
+Only for a model on a server, whose config the OpenAI API does not show, is its name read,
+to guess whether it hears (`hearing_names`); `--gemma-accepts` overrides the guess.
 """
 
 from __future__ import annotations
@@ -18,9 +20,16 @@ class Family:
     think_end: str  # token that closes it
     # Gemma 4 opens thoughts with "<|channel>thought\n": the word is a label, not a thought.
     thinking_label: str = ""
+    # Lower-case name fragments of the checkpoints with an audio tower (for served models only).
+    hearing_names: tuple[str, ...] = ()
+    # The most audio the family's processor takes (Gemma 4: 750 tokens of 40 ms).
+    max_audio_s: float | None = None
 
 
-GEMMA = Family("gemma", "Gemma 4", ("gemma4",), "<|channel>", "<channel|>", thinking_label="thought")
+GEMMA = Family(
+    "gemma", "Gemma 4", ("gemma4",), "<|channel>", "<channel|>", thinking_label="thought",
+    hearing_names=("e2b", "e4b"), max_audio_s=30.0,
+)
 QWEN = Family("qwen", "Qwen 3.5", ("qwen3_5", "qwen3_5_moe"), "<think>", "</think>")
 FAMILIES = {f.key: f for f in (GEMMA, QWEN)}
 SIDES = tuple(FAMILIES)  # the two columns, Gemma 4 left

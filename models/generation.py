@@ -1,11 +1,12 @@
-"""Streaming generation with timing that is measured the same way for every model.
+"""Local generation as events: `generate` in its own thread, each token id stamped on arrival.
 
 `generate` runs in its own thread with a fresh streamer per call. The streamer receives token
-ids (never text chunks) and stamps each on arrival with one monotonic clock; the calling thread
-splits them into thinking and answer by the family's marker tokens, decodes each part, and
-yields snapshots. The thread is joined (or, hung past the per-side timeout, abandoned with an
-error), and its exception becomes this model's error.
-Token counts come from the ids `generate` returned.
+ids (never text chunks) and stamps each on arrival with the job's clock; the calling thread
+sorts them into thinking and answer by the family's marker tokens (models.thinking), decodes
+each part, and yields `Tokens` events. The thread is joined (or, hung past the per-side
+timeout, abandoned with an error), and its exception is re-raised to the caller.
+Token counts come from the ids `generate` returned. This module measures nothing: the engine
+turns the events into metrics.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ import resource
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from modalities.request import GenerationSettings
 
+from .backend import BackendError, Event, Finished, Job, Started, Tokens
 from .fastpath import fast_overrides
 from .loading import LoadedModel
 from .prompting import PreparedInputs
-from .results import Metrics
+from .thinking import ThinkingSplitter
 
 
 # How often a stream refreshes its text: smooth to the eye, and rare enough to cost nothing.
@@ -32,20 +33,17 @@ UPDATE_INTERVAL_S = 0.025
 HANG_GRACE_S = 10.0
 
 
-class GenerationTimeout(RuntimeError):
-    pass
-
-
 class _TimedStreamer:
     """A transformers streamer (`put`/`end`) that queues generated ids with their arrival time."""
 
-    def __init__(self):
+    def __init__(self, clock):
+        self.clock = clock
         self.queue: queue.Queue = queue.Queue()
         self.finished = threading.Event()
         self._prompt_skipped = False
 
     def put(self, value) -> None:
-        now = time.perf_counter()
+        now = self.clock()
         if not self._prompt_skipped:  # generate's first put is the prompt itself
             self._prompt_skipped = True
             return
@@ -79,89 +77,6 @@ def _stop_criterion(*events: threading.Event):
     return StopOnEvent()
 
 
-class _IncrementalText:
-    """Decoded text of a growing id list, at a cost per token that does not grow with the text.
-
-    As transformers' TextStreamer: ids since the last newline are decoded together (so
-    multi-byte characters and tokenizer spacing come out right) and folded into the fixed
-    text at each newline. Text ending in an incomplete character waits for the next id.
-    """
-
-    def __init__(self, tokenizer):
-        self._tok = tokenizer
-        self.ids: list[int] = []
-        self._fixed = ""
-        self._pending_from = 0
-        self._text = ""
-
-    def append(self, token_id: int) -> None:
-        self.ids.append(token_id)
-
-    def text(self) -> str:
-        if len(self.ids) > self._pending_from:
-            pending = self._tok.decode(self.ids[self._pending_from :], skip_special_tokens=True)
-            if not pending.endswith("\ufffd"):
-                self._text = self._fixed + pending
-                if pending.endswith("\n"):
-                    self._fixed, self._pending_from = self._text, len(self.ids)
-        return self._text
-
-    def final(self) -> str:
-        return self._tok.decode(self.ids, skip_special_tokens=True)
-
-
-class ThinkingSplitter:
-    """Sorts generated ids into thinking and answer by the family's marker tokens."""
-
-    def __init__(self, loaded: LoadedModel, starts_in_thinking: bool):
-        tok = loaded.processor.tokenizer
-        self._label = loaded.family.thinking_label
-        self._special = set(tok.all_special_ids)
-        unk = getattr(tok, "unk_token_id", None)
-        start, end = tok.convert_tokens_to_ids([loaded.family.think_start, loaded.family.think_end])
-        self._start = start if start != unk else None
-        self._end = end if end != unk else None
-        self.in_thinking = starts_in_thinking
-        self._thinking = _IncrementalText(tok)
-        self._answer = _IncrementalText(tok)
-        self.thinking_tokens = 0
-
-    def add(self, token_id: int) -> bool:
-        """Take one id; True when it is answer text (not thinking, not a marker)."""
-        if token_id in (self._start, self._end):
-            self.in_thinking = token_id == self._start
-            self.thinking_tokens += 1
-            return False
-        if self.in_thinking:
-            self.thinking_tokens += 1
-            self._thinking.append(token_id)
-            return False
-        self._answer.append(token_id)
-        return token_id not in self._special
-
-    def _clean_thinking(self, text: str) -> str:
-        text = text.lstrip()
-        if self._label and text.startswith(self._label):
-            text = text[len(self._label) :].lstrip()
-        return text
-
-    def texts(self, final: bool = False) -> tuple[str, str]:
-        """(answer, thinking) so far; `final` decodes each in one piece, exactly."""
-        if final:
-            return self._answer.final().strip(), self._clean_thinking(self._thinking.final()).strip()
-        return self._answer.text().lstrip(), self._clean_thinking(self._thinking.text())
-
-
-@dataclass
-class Snapshot:
-    """The text so far and the arrival times so far; `metrics` is set on the last one."""
-
-    text: str
-    thinking: str
-    token_times: list[float]
-    metrics: Metrics | None = None
-
-
 def generation_config(loaded: LoadedModel, settings: GenerationSettings, timeout_s: float | None = None):
     """A config that carries only our settings, so neither model gets its own sampling defaults."""
     from transformers import GenerationConfig
@@ -192,23 +107,15 @@ def _peak_memory(device: str) -> tuple[float, str]:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "process_rss"
 
 
-def stream(
-    loaded: LoadedModel,
-    prepared: PreparedInputs,
-    settings: GenerationSettings,
-    stop_event: threading.Event | None = None,
-    timeout_s: float | None = None,
-    contended: bool = False,
-) -> Iterator[Snapshot]:
-    """Generate, yielding a Snapshot as tokens arrive (at most every UPDATE_INTERVAL_S) and a last one with the metrics."""
+def generate_events(loaded: LoadedModel, prepared: PreparedInputs, job: Job) -> Iterator[Event]:
+    """Run `generate` in its own thread; yield Started, Tokens at most every UPDATE_INTERVAL_S, Finished."""
     import torch
     from transformers import StoppingCriteriaList
 
-    stop_event = stop_event or threading.Event()
     abandoned = threading.Event()  # set when the caller stops reading: ends this generation only
-    streamer = _TimedStreamer()
+    streamer = _TimedStreamer(job.clock)
     splitter = ThinkingSplitter(loaded, prepared.starts_in_thinking)
-    config = generation_config(loaded, settings, timeout_s)
+    config = generation_config(loaded, job.settings, job.timeout_s)
     prompt_len = prepared.batch["input_ids"].shape[1]
     outcome: dict = {}
 
@@ -219,9 +126,9 @@ def stream(
                     **prepared.batch,
                     generation_config=config,
                     streamer=streamer,
-                    stopping_criteria=StoppingCriteriaList([_stop_criterion(stop_event, abandoned)]),
+                    stopping_criteria=StoppingCriteriaList([_stop_criterion(job.stop, abandoned)]),
                 )
-            outcome["end"] = time.perf_counter()
+            outcome["end"] = job.clock()  # stamped here: the reader may be asleep when it ends
             outcome["ids"] = out[0, prompt_len:].tolist()
         except BaseException as e:  # re-raised in the calling thread below
             outcome["error"] = e
@@ -230,66 +137,60 @@ def stream(
 
     if loaded.device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
-    torch.manual_seed(settings.seed)
+    torch.manual_seed(job.settings.seed)
     worker = threading.Thread(target=work, name=f"generate-{loaded.family.key}", daemon=True)
-    times: list[float] = []
-    first_answer: float | None = None
-    t0 = time.perf_counter()
+    # 1. The model call: from here on every arrival counts towards the model's own time.
+    t0 = job.clock()
+    yield Started(t0, prepared.input_tokens, loaded.device, loaded.dtype)
     worker.start()
     try:
         finished = False
         while not finished:
-            # Wake every UPDATE_INTERVAL_S (or at the end) and take every id that has arrived:
+            # 2. Wake every UPDATE_INTERVAL_S (or at the end) and take every id that has arrived:
             # each id was stamped on arrival by the generating thread, so batching costs no
             # accuracy, and waking per token would take the interpreter from the model's thread.
             finished = streamer.finished.wait(UPDATE_INTERVAL_S)
-            items = streamer.take()
-            for ids, arrived in items:
+            times, parts = [], []
+            for ids, arrived in streamer.take():
                 for token_id in ids:
-                    times.append(arrived - t0)
-                    if splitter.add(token_id) and first_answer is None:
-                        first_answer = arrived - t0
-            if items and not finished:
-                yield Snapshot(*splitter.texts(), times)
-            if timeout_s and not finished and time.perf_counter() - t0 > timeout_s + HANG_GRACE_S:
-                # max_time is only checked between steps: a step that never returns lands here.
+                    times.append(arrived)
+                    parts.append(splitter.add(token_id))
+            if times:
+                yield Tokens(tuple(times), tuple(parts), *splitter.texts())
+            # 3. max_time is only checked between steps: a step that never returns lands here.
+            if job.timeout_s and not finished and job.clock() - t0 > job.timeout_s + HANG_GRACE_S:
                 abandoned.set()
-                raise GenerationTimeout(
-                    f"generation hung: no end {timeout_s + HANG_GRACE_S:.0f} s after the model call "
-                    f"(per-side timeout {timeout_s:.0f} s); its thread was abandoned"
+                raise BackendError(
+                    f"{loaded.family.label}: generation hung, no end {job.timeout_s + HANG_GRACE_S:.0f} s after "
+                    f"the model call (per-side timeout {job.timeout_s:.0f} s); its thread was abandoned"
                 )
     finally:
+        # 4. A reader that stops early (or a hang) ends this generation; the thread is always joined.
         if worker.is_alive():
             abandoned.set()
-        worker.join(timeout=None if not timeout_s else HANG_GRACE_S)
+        worker.join(timeout=None if not job.timeout_s else HANG_GRACE_S)
     if "error" in outcome:
         raise outcome["error"]
-    generation_s = outcome["end"] - t0
+    # 5. The counts are the ids generate returned; the texts are decoded once, in one piece.
     ids = outcome["ids"]
     peak, scope = _peak_memory(loaded.device)
-    n = len(ids)
-    decode = (n - 1) / (times[-1] - times[0]) if n >= 2 and times[-1] > times[0] else None
-    metrics = Metrics(
-        preprocess_s=prepared.preprocess_s,
-        ttft_s=times[0] if times else None,
-        ttft_answer_s=first_answer,
-        decode_tok_s=decode,
-        total_s=prepared.preprocess_s + generation_s,
-        output_tokens=n,
-        thinking_tokens=splitter.thinking_tokens,
-        answer_tokens=n - splitter.thinking_tokens,
-        input_tokens=prepared.input_tokens,
-        device=loaded.device,
-        dtype=loaded.dtype,
+    stopped = job.stop.is_set()
+    # max_time ended it: the per-side timeout, not the token limit or the end of the answer.
+    timed_out = (
+        bool(job.timeout_s) and outcome["end"] - t0 >= job.timeout_s and not stopped
+        and len(ids) < job.settings.max_new_tokens
+    )
+    text, thinking = splitter.texts(final=True)
+    yield Finished(
+        at=outcome["end"],
+        text=text,
+        thinking=thinking,
+        output_tokens=len(ids),
+        stopped=stopped,
+        timed_out=timed_out,
         peak_memory_mb=round(peak, 1),
         memory_scope=scope,
-        contended=contended,
-        stopped=stop_event.is_set(),
-        # max_time ended it: the per-side timeout, not the token limit or the end of the answer.
-        timed_out=bool(timeout_s) and generation_s >= timeout_s and not stop_event.is_set()
-        and n < settings.max_new_tokens,
     )
-    yield Snapshot(*splitter.texts(final=True), times, metrics)
 
 
 def warm_up(loaded: LoadedModel) -> None:
@@ -309,7 +210,7 @@ def warm_up(loaded: LoadedModel) -> None:
 
     from .prompting import prepare
 
-    picture = ImageInput(path=Path("warm-up.png"), image=Image.new("RGB", (64, 48), "gray"), original_size=(64, 48))
+    picture = ImageInput(path=Path("warm-up.png"), image=Image.new("RGB", (64, 48), "gray"))
     runs = [(RoutedInputs(prompt="Hello, please describe what you see.", system=""), 4)]
     if loaded.fast:
         runs += [(RoutedInputs(prompt="Tell me about the picture. " * 12, system=""), 12)]

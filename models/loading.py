@@ -8,7 +8,6 @@ bf16 on a GPU, float32 on the CPU (bf16 matmuls are slow on most CPUs).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,6 @@ class LoadedModel:
     device: str
     dtype: str
     revision: str | None
-    load_s: float
     is_replica: bool = False
     fast: bool = False  # static cache + compiled decoding (models.fastpath)
     compile_s: float | None = None  # time the fast path's warm-up took to compile
@@ -129,7 +127,7 @@ def check_fits(source: str, family: Family, device: str, bytes_per_param: int, f
     if need is None or need * FIT_MARGIN <= free:
         return
     fitting = [
-        c.hub_id for c in CHECKPOINTS if c.family == family.key and c.params_b * 1e9 * bytes_per_param * FIT_MARGIN <= free
+        c.source for c in CHECKPOINTS if c.family == family.key and c.params_b * 1e9 * bytes_per_param * FIT_MARGIN <= free
     ]
     raise ModelLoadError(
         f"'{source}' needs about {need / 2**30:.1f} GiB for its weights, but only {free / 2**30:.1f} GiB "
@@ -144,7 +142,6 @@ def load_model(
     import torch
     from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
 
-    start = time.perf_counter()
     device = device or pick_device()
     # Offline, a hub id can still load from the local cache, and fails at once if it is not there.
     local = {"local_files_only": True} if not Path(source).exists() and not hub_reachable() else {}
@@ -182,7 +179,6 @@ def load_model(
         device=device,
         dtype=str(dtype).removeprefix("torch."),
         revision=getattr(config, "_commit_hash", None),
-        load_s=time.perf_counter() - start,
         is_replica=(Path(source) / MARKER).exists(),
         fast=fast,
     )

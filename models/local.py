@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from modalities.errors import InputError
-from modalities.request import GenerationSettings
-from modalities.routing import RoutedInputs
-
+from .backend import BackendError, Event, Job, Note
 from .fastpath import linear_attention_kernels
-from .generation import Snapshot, stream
+from .generation import generate_events
 from .loading import LoadedModel
-from .prompting import Turn, prepare
+from .prompting import prepare
 
 
 @dataclass
@@ -40,7 +36,7 @@ class LocalBackend:
     def describe(self) -> dict:
         m = self.loaded
         return {
-            "id": m.source,
+            "source": m.source,
             "family": m.family.label,
             "backend": "local",
             "revision": m.revision,
@@ -55,35 +51,36 @@ class LocalBackend:
             **({"linear_attention_kernels": linear_attention_kernels()} if m.family.key == "qwen" else {}),
         }
 
-    def run(
-        self,
-        routed: RoutedInputs,
-        settings: GenerationSettings,
-        history: list[Turn],
-        stop_event: threading.Event,
-        timeout_s: float | None,
-        contended: bool,
-        notes: list[str],
-    ) -> Iterator[Snapshot]:
-        prepared = prepare(self.loaded, routed, settings.thinking, history)
-        notes += prepared.notes
-        _check_context(self.loaded, prepared.input_tokens, settings.max_new_tokens)
-        yield from stream(self.loaded, prepared, settings, stop_event, timeout_s, contended=contended)
+    def run(self, job: Job) -> Iterator[Event]:
+        import torch
 
-    def release(self) -> None:
+        prepared = prepare(self.loaded, job.routed, job.settings.thinking, job.history)
+        for note in prepared.notes:
+            yield Note(note)
+        self._check_context(prepared.input_tokens.total, job.settings.max_new_tokens)
+        try:
+            yield from generate_events(self.loaded, prepared, job)
+        except torch.OutOfMemoryError:
+            self._release()
+            raise BackendError(
+                f"{self.family.label}: out of GPU memory during generation "
+                "(try fewer frames, a smaller image or fewer new tokens)"
+            ) from None
+        except Exception:
+            self._release()  # whatever failed, the next request starts with the memory freed
+            raise
+
+    def _check_context(self, prompt_tokens: int, max_new_tokens: int) -> None:
+        context = self.capabilities.context_tokens
+        if context and prompt_tokens + max_new_tokens > context:
+            raise BackendError(
+                f"prompt: {prompt_tokens} input tokens plus {max_new_tokens} new tokens exceed "
+                f"{self.family.label}'s context of {context} tokens"
+            )
+
+    def _release(self) -> None:
         import torch
 
         gc.collect()
         if self.loaded.device.startswith("cuda"):
             torch.cuda.empty_cache()
-
-
-def _check_context(loaded: LoadedModel, input_tokens: dict[str, int], max_new_tokens: int) -> None:
-    context = loaded.capabilities.context_tokens
-    total = sum(input_tokens.values())
-    if context and total + max_new_tokens > context:
-        raise InputError(
-            "prompt",
-            f"{total} input tokens plus {max_new_tokens} new tokens exceed "
-            f"{loaded.family.label}'s context of {context} tokens",
-        )

@@ -14,22 +14,15 @@ from dataclasses import dataclass, field
 from modalities.routing import RoutedInputs
 from modalities.video import decode_frames
 
+from .backend import InputTokens, Turn
 from .loading import LoadedModel
-
-
-@dataclass
-class Turn:
-    """One earlier exchange of a model's own conversation, with the inputs it was sent."""
-
-    inputs: RoutedInputs
-    answer: str
 
 
 @dataclass
 class PreparedInputs:
     batch: object  # transformers BatchFeature, on the model's device
     prompt_text: str
-    input_tokens: dict[str, int]
+    input_tokens: InputTokens
     preprocess_s: float
     starts_in_thinking: bool
     notes: list[str] = field(default_factory=list)
@@ -77,14 +70,15 @@ def _video_frames(loaded: LoadedModel, video):
     return decode_frames(video, indices), metadata
 
 
-def count_input_tokens(input_ids, config) -> dict[str, int]:
+def count_input_tokens(input_ids, config) -> InputTokens:
+    """Each modality's placeholder tokens as the processor inserted them; the rest is text."""
     ids = input_ids[0]
-    counts = {}
+    media = {}
     for modality in ("image", "video", "audio"):
         token_id = getattr(config, f"{modality}_token_id", None)
-        counts[modality] = int((ids == token_id).sum()) if token_id is not None else 0
-    counts["text"] = int(ids.numel()) - sum(counts.values())
-    return {"text": counts["text"], **{m: counts[m] for m in ("image", "video", "audio")}}
+        media[modality] = int((ids == token_id).sum()) if token_id is not None else 0
+    total = int(ids.numel())
+    return InputTokens(total=total, text=total - sum(media.values()), **media)
 
 
 def prepare(loaded: LoadedModel, inputs: RoutedInputs, thinking: bool, history: list[Turn] = ()) -> PreparedInputs:

@@ -1,8 +1,8 @@
 """The real checkpoints this demo knows, and the matched pairs offered as presets.
 
 Any other hub id or local folder of either family loads too (see models.loading); this list
-only names what the presets and pickers offer. `params_b` and `bf16_gib` are the checked sizes
-of the full checkpoints (MODEL-FACTS), used to say up front what fits where.
+only names what the presets and pickers offer. `params_b` is the checked size of each full
+checkpoint (MODEL-FACTS), used to say up front what fits where.
 """
 
 from __future__ import annotations
@@ -12,25 +12,22 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Checkpoint:
-    hub_id: str
-    family: str  # "gemma" or "qwen"
-    size_class: str  # "edge", "small", "medium", "moe", "large"
+    source: str  # the hub id
+    family: str  # the side: "gemma" or "qwen"
     params_b: float
-    active_params_b: float | None = None  # for mixture-of-experts checkpoints
-    audio: bool = False
 
 
 CHECKPOINTS: tuple[Checkpoint, ...] = (
-    Checkpoint("google/gemma-4-E2B-it", "gemma", "edge", 5.1, audio=True),
-    Checkpoint("google/gemma-4-E4B-it", "gemma", "small", 7.9, audio=True),
-    Checkpoint("google/gemma-4-26B-A4B-it", "gemma", "moe", 25.8, active_params_b=4.0),
-    Checkpoint("google/gemma-4-31B-it", "gemma", "large", 31.0),
-    Checkpoint("Qwen/Qwen3.5-0.8B", "qwen", "edge", 0.8),
-    Checkpoint("Qwen/Qwen3.5-2B", "qwen", "edge", 2.0),
-    Checkpoint("Qwen/Qwen3.5-4B", "qwen", "small", 4.0),
-    Checkpoint("Qwen/Qwen3.5-9B", "qwen", "medium", 9.4),
-    Checkpoint("Qwen/Qwen3.5-27B", "qwen", "large", 27.0),
-    Checkpoint("Qwen/Qwen3.5-35B-A3B", "qwen", "moe", 35.0, active_params_b=3.0),
+    Checkpoint("google/gemma-4-E2B-it", "gemma", 5.1),
+    Checkpoint("google/gemma-4-E4B-it", "gemma", 7.9),
+    Checkpoint("google/gemma-4-26B-A4B-it", "gemma", 25.8),
+    Checkpoint("google/gemma-4-31B-it", "gemma", 31.0),
+    Checkpoint("Qwen/Qwen3.5-0.8B", "qwen", 0.8),
+    Checkpoint("Qwen/Qwen3.5-2B", "qwen", 2.0),
+    Checkpoint("Qwen/Qwen3.5-4B", "qwen", 4.0),
+    Checkpoint("Qwen/Qwen3.5-9B", "qwen", 9.4),
+    Checkpoint("Qwen/Qwen3.5-27B", "qwen", 27.0),
+    Checkpoint("Qwen/Qwen3.5-35B-A3B", "qwen", 35.0),
 )
 
 
@@ -55,5 +52,5 @@ PRESETS: dict[str, Preset] = {
 DEFAULT_PRESET = "small"
 
 
-def checkpoint(hub_id: str) -> Checkpoint | None:
-    return next((c for c in CHECKPOINTS if c.hub_id.lower() == hub_id.lower()), None)
+def checkpoint(source: str) -> Checkpoint | None:
+    return next((c for c in CHECKPOINTS if c.source.lower() == source.lower()), None)

@@ -9,16 +9,17 @@ are embedded as data URLs and inline SVG, and it loads no script or stylesheet f
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 import statistics
+from dataclasses import asdict
 from pathlib import Path
 
-from .session import Session
+from documents.html import esc, page
+from models.families import LABELS, SIDES
 
-from models.families import LABELS as TITLES
-from models.families import SIDES
+from .session import MediaCopy, Recorded, Session
+
 SUMMARY_METRICS = (
     ("ttft_s", "time to first token (s)"),
     ("ttft_answer_s", "time to first answer token (s)"),
@@ -29,9 +30,9 @@ SUMMARY_METRICS = (
 )
 
 
-def _metric(entry: dict, side: str, name: str):
-    metrics = entry["results"].get(side, {}).get("metrics") or {}
-    return metrics.get(name)
+def _metric(entry: Recorded, side: str, name: str):
+    r = entry.result.results.get(side)
+    return getattr(r.metrics, name) if r and r.metrics else None
 
 
 def summary(session: Session) -> dict:
@@ -67,7 +68,7 @@ def _chart_svg(session: Session, name: str, label: str) -> str:
     for side, colour in zip(SIDES, ("#4477aa", "#ee6677")):
         points = [(i + 1, v) for i, e in enumerate(session.entries) if (v := _metric(e, side, name)) is not None]
         if points:
-            ax.plot(*zip(*points), marker="o", label=TITLES[side], color=colour)
+            ax.plot(*zip(*points), marker="o", label=LABELS[side], color=colour)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("comparison")
     ax.set_ylabel(label)
@@ -84,7 +85,7 @@ def _chart_svg(session: Session, name: str, label: str) -> str:
 # --- thumbnails ------------------------------------------------------------------------------
 
 
-def _thumbnail(session: Session, item: dict) -> str | None:
+def _thumbnail(session: Session, item: MediaCopy) -> str | None:
     """A small JPEG data URL of an image or a video's first frame, or None."""
     from PIL import Image
 
@@ -92,11 +93,11 @@ def _thumbnail(session: Session, item: dict) -> str | None:
     if not path.exists():
         return None
     try:
-        if item["kind"] == "image":
+        if item.kind == "image":
             im = Image.open(path)
             im.seek(0)
             im = im.convert("RGB")
-        elif item["kind"] == "video":
+        elif item.kind == "video":
             from modalities.video import decode_frames, load_video
 
             im = Image.fromarray(decode_frames(load_video(path), [0])[0])
@@ -113,78 +114,90 @@ def _thumbnail(session: Session, item: dict) -> str | None:
 # --- formats ---------------------------------------------------------------------------------
 
 CSS = """
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
-.pair{display:grid;grid-template-columns:1fr 1fr;gap:1em}.answer{white-space:pre-wrap;background:#f6f6f6;padding:.6em}
+.answer{white-space:pre-wrap;background:#f6f6f6;padding:.6em}
 .thinking{white-space:pre-wrap;color:#666}.media img{max-height:160px;margin-right:.5em}
 .problem{color:#a00}.charts{display:flex;flex-wrap:wrap;gap:1em}
 """
 
 
+def _html_side(r) -> list[str]:
+    parts = [f"<div><h3>{esc(LABELS[r.side])}: <code>{esc(r.source)}</code></h3>"]
+    if r.thinking:
+        parts.append(f"<details><summary>Thinking</summary><div class='thinking'>{esc(r.thinking)}</div></details>")
+    if r.error:
+        parts.append(f"<p class='problem'>Error: {esc(r.error)}</p>")
+    parts.append(f"<div class='answer'>{esc(r.text)}</div>")
+    parts += [f"<p>{esc(s)}</p>" for s in r.skipped_inputs]
+    rows = "".join(
+        f"<tr><td>{label}</td><td>{esc(_fmt(getattr(r.metrics, name) if r.metrics else None))}</td></tr>"
+        for name, label in SUMMARY_METRICS
+    )
+    return parts + [f"<table>{rows}</table></div>"]
+
+
 def to_html(session: Session) -> str:
-    esc = html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>Session report</title><style>{CSS}</style></head><body>"]
-    parts.append(f"<h1>Gemma 4 vs Qwen 3.5 — recorded session</h1><p>{len(session.entries)} comparisons from <code>{esc(str(session.folder))}</code></p>")
-    for problem in session.problems:
-        parts.append(f"<p class='problem'>{esc(problem)}</p>")
-    parts.append("<h2>Summary (medians)</h2><table><tr><th>metric</th>" + "".join(f"<th>{TITLES[s]}</th>" for s in SIDES) + "</tr>")
+    parts = [f"<h1>Gemma 4 vs Qwen 3.5 — recorded session</h1><p>{len(session.entries)} comparisons from <code>{esc(session.folder)}</code></p>"]
+    parts += [f"<p class='problem'>{esc(problem)}</p>" for problem in session.problems]
+    parts.append("<h2>Summary (medians)</h2><table><tr><th>metric</th>" + "".join(f"<th>{LABELS[s]}</th>" for s in SIDES) + "</tr>")
     table = summary(session)
     for name, label in SUMMARY_METRICS:
-        parts.append(f"<tr><td>{label}</td>" + "".join(f"<td>{_fmt(table[s][name]['median'])}</td>" for s in SIDES) + "</tr>")
+        parts.append(f"<tr><td>{label}</td>" + "".join(f"<td>{esc(_fmt(table[s][name]['median']))}</td>" for s in SIDES) + "</tr>")
     parts.append("</table><div class='charts'>")
     parts.append(_chart_svg(session, "ttft_s", "time to first token (s)"))
     parts.append(_chart_svg(session, "decode_tok_s", "decode (tok/s)"))
     parts.append("</div>")
     for i, entry in enumerate(session.entries, start=1):
-        request = entry["request"]
-        parts.append(f"<h2>Comparison {i}</h2><p><small>{esc(entry.get('recorded_at', ''))}</small></p>")
-        parts.append(f"<p><b>Prompt:</b> {esc(request.get('prompt', ''))}</p>")
+        parts.append(f"<h2>Comparison {i}</h2><p><small>{esc(entry.recorded_at)}</small></p>")
+        parts.append(f"<p><b>Prompt:</b> {esc(entry.result.request.prompt)}</p>")
         media = []
-        for item in entry.get("media", []):
+        for item in entry.media:
             thumb = _thumbnail(session, item)
-            media.append(f"<img alt='{esc(item['name'])}' src='{thumb}'>" if thumb else f"<span>[{esc(item['kind'])}: {esc(item['name'])}]</span>")
+            media.append(f"<img alt='{esc(item.name)}' src='{thumb}'>" if thumb else f"<span>[{esc(item.kind)}: {esc(item.name)}]</span>")
         if media:
             parts.append("<div class='media'>" + "".join(media) + "</div>")
         parts.append("<div class='pair'>")
         for side in SIDES:
-            r = entry["results"].get(side, {})
-            parts.append(f"<div><h3>{TITLES[side]}: <code>{esc(str(r.get('model')))}</code></h3>")
-            if r.get("thinking"):
-                parts.append(f"<details><summary>Thinking</summary><div class='thinking'>{esc(r['thinking'])}</div></details>")
-            if r.get("error"):
-                parts.append(f"<p class='problem'>Error: {esc(r['error'])}</p>")
-            parts.append(f"<div class='answer'>{esc(r.get('text', ''))}</div>")
-            for s in r.get("skipped_inputs", []):
-                parts.append(f"<p>{esc(s.get('message', ''))}</p>")
-            m = r.get("metrics") or {}
-            rows = "".join(f"<tr><td>{label}</td><td>{_fmt(m.get(name))}</td></tr>" for name, label in SUMMARY_METRICS)
-            parts.append(f"<table>{rows}</table></div>")
+            if side in entry.result.results:
+                parts += _html_side(entry.result.results[side])
         parts.append("</div>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return page("Session report", "\n".join(parts), CSS)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\n", " ").replace("|", "\\|")[:500]
 
 
 def to_markdown(session: Session) -> str:
+    labels = " | ".join(LABELS[s] for s in SIDES)
     lines = ["# Gemma 4 vs Qwen 3.5 — recorded session", "", f"{len(session.entries)} comparisons.", ""]
     lines += [f"- **{p}**" for p in session.problems]
     table = summary(session)
-    lines += ["", "## Summary (medians)", "", "| metric | Gemma 4 | Qwen 3.5 |", "|---|---|---|"]
-    lines += [f"| {label} | {_fmt(table['gemma'][n]['median'])} | {_fmt(table['qwen'][n]['median'])} |" for n, label in SUMMARY_METRICS]
+    lines += ["", "## Summary (medians)", "", f"| metric | {labels} |", "|---|" + "---|" * len(SIDES)]
+    lines += [f"| {label} | " + " | ".join(_fmt(table[s][n]["median"]) for s in SIDES) + " |" for n, label in SUMMARY_METRICS]
     for i, entry in enumerate(session.entries, start=1):
-        request = entry["request"]
-        lines += ["", f"## Comparison {i}", "", f"**Prompt:** {request.get('prompt', '')}", ""]
-        lines += [f"- {item['kind']}: {item['name']}" for item in entry.get("media", [])]
-        lines += ["", "| | Gemma 4 | Qwen 3.5 |", "|---|---|---|"]
-        answers = [(entry["results"].get(s, {}).get("text") or entry["results"].get(s, {}).get("error") or "").replace("\n", " ").replace("|", "\\|") for s in SIDES]
-        lines.append(f"| answer | {answers[0][:500]} | {answers[1][:500]} |")
+        results = entry.result.results
+        lines += ["", f"## Comparison {i}", "", f"**Prompt:** {entry.result.request.prompt}", ""]
+        lines += [f"- {item.kind}: {item.name}" for item in entry.media]
+        lines += ["", f"| | {labels} |", "|---|" + "---|" * len(SIDES)]
+        answers = [_md_cell(results[s].text or results[s].error or "") if s in results else "" for s in SIDES]
+        lines.append("| answer | " + " | ".join(answers) + " |")
         for name, label in SUMMARY_METRICS:
-            lines.append(f"| {label} | {_fmt(_metric(entry, 'gemma', name))} | {_fmt(_metric(entry, 'qwen', name))} |")
+            lines.append(f"| {label} | " + " | ".join(_fmt(_metric(entry, s, name)) for s in SIDES) + " |")
     return "\n".join(lines) + "\n"
 
 
 def to_json(session: Session) -> str:
     return json.dumps(
-        {"folder": str(session.folder), "summary": summary(session), "problems": session.problems, "comparisons": session.entries},
+        {
+            "folder": str(session.folder),
+            "summary": summary(session),
+            "problems": session.problems,
+            "comparisons": [
+                {"line": e.line, "recorded_at": e.recorded_at, **e.result.to_dict(with_token_times=True),
+                 "media": [asdict(m) for m in e.media]}
+                for e in session.entries
+            ],
+        },
         indent=2,
         ensure_ascii=False,
     )

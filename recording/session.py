@@ -13,13 +13,14 @@ and the rest of the session stays usable.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from documents import jsonl
+from engine.results import ComparisonResult
 from modalities.files import sha256_of
 
 FORMAT_VERSION = 1
@@ -43,6 +44,26 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+@dataclass(frozen=True)
+class MediaCopy:
+    """An input file of a recorded comparison, copied into the session under its SHA-256."""
+
+    kind: str  # "image", "video" or "audio"
+    name: str  # the file name as uploaded
+    sha256: str
+    file: str  # relative to the session folder
+
+
+@dataclass
+class Recorded:
+    """One recorded comparison: the result as the engine returned it, when, and its media."""
+
+    line: int
+    recorded_at: str
+    result: ComparisonResult
+    media: list[MediaCopy] = field(default_factory=list)
+
+
 class Recorder:
     """Appends comparisons to a session folder. Safe to share between threads."""
 
@@ -52,7 +73,7 @@ class Recorder:
         self.path = self.folder / SESSION_FILE
         self._lock = threading.Lock()
 
-    def _copy_media(self, kind: str, source: str) -> dict:
+    def _copy_media(self, kind: str, source: str) -> MediaCopy:
         src = Path(source)
         digest = sha256_of(src)
         name = f"{digest[:32]}{src.suffix.lower()}"
@@ -61,25 +82,22 @@ class Recorder:
             partial = target.with_name(f".{name}.partial")
             shutil.copyfile(src, partial)
             os.replace(partial, target)
-        return {"kind": kind, "name": src.name, "sha256": digest, "file": f"{MEDIA_DIR}/{name}"}
+        return MediaCopy(kind, src.name, digest, f"{MEDIA_DIR}/{name}")
 
-    def record(self, result) -> dict:
+    def record(self, result: ComparisonResult) -> dict:
         """Write one finished ComparisonResult as one durable line; returns the line's object."""
         request = result.request
-        media = [self._copy_media("image", p) for p in request.get("images", ())]
-        media += [self._copy_media(k, request[k]) for k in ("video", "audio") if request.get(k)]
+        media = [self._copy_media("image", p) for p in request.images]
+        media += [self._copy_media(k, path) for k, path in (("video", request.video), ("audio", request.audio)) if path]
         entry = {
             "version": FORMAT_VERSION,
             "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             **result.to_dict(with_token_times=True),
-            "media": media,
+            "media": [asdict(m) for m in media],
         }
         entry["environment"] = {**entry["environment"], "libraries": library_versions()}
-        line = json.dumps(entry, ensure_ascii=False) + "\n"
-        with self._lock, open(self.path, "a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        with self._lock:
+            jsonl.append(self.path, entry)
         return entry
 
     def archive(self) -> Path:
@@ -91,11 +109,11 @@ class Recorder:
 @dataclass
 class Session:
     folder: Path
-    entries: list[dict] = field(default_factory=list)
+    entries: list[Recorded] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
-    def media_path(self, item: dict) -> Path:
-        return self.folder / item["file"]
+    def media_path(self, item: MediaCopy) -> Path:
+        return self.folder / item.file
 
 
 def load_session(folder: str | Path) -> Session:
@@ -109,20 +127,18 @@ def load_session(folder: str | Path) -> Session:
     if not path.exists():
         raise SessionError(f"session folder '{folder}': not a recorded session (no {SESSION_FILE})")
     session = Session(folder)
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                if not isinstance(entry, dict) or not {"request", "results"} <= entry.keys():
-                    raise ValueError("not a recorded comparison")
-            except ValueError as e:
-                session.problems.append(f"line {number} skipped: corrupt ({str(e)[:80]})")
-                continue
-            entry["line"] = number
-            for item in entry.get("media", []):
-                if not session.media_path(item).exists():
-                    session.problems.append(f"line {number}: media file {item['file']} ({item['name']}) is missing")
-            session.entries.append(entry)
+    lines, session.problems = jsonl.read(path)
+    for line in lines:
+        try:
+            entry = Recorded(
+                line.number, str(line.record.get("recorded_at", "")), ComparisonResult.from_dict(line.record),
+                [MediaCopy(**m) for m in line.record.get("media", [])],
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            session.problems.append(f"line {line.number} skipped: not a recorded comparison ({str(e)[:80]})")
+            continue
+        for item in entry.media:
+            if not session.media_path(item).exists():
+                session.problems.append(f"line {line.number}: media file {item.file} ({item.name}) is missing")
+        session.entries.append(entry)
     return session

@@ -48,3 +48,27 @@ class AppServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self._log.close()
+
+
+def call_compare(
+    client, prompt: str, images=(), video=None, audio=None, *, system: str = "", max_new_tokens: int = 8,
+    temperature: float = 0.0, top_p: float = 0.95, seed: int = 0, thinking: bool = False, record: bool = False,
+):
+    """The app's /compare endpoint by keyword (greedy by default); returns the handler's outputs,
+    the raw result JSON last. Files are uploaded as a browser would."""
+    from gradio_client import handle_file
+
+    return client.predict(
+        prompt=prompt,
+        image_files=[handle_file(str(p)) for p in images] or None,
+        video_file=handle_file(str(video)) if video else None,
+        audio_file=handle_file(str(audio)) if audio else None,
+        system=system,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        seed=seed,
+        thinking=thinking,
+        recording=record,
+        api_name="/compare",
+    )

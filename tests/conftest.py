@@ -16,8 +16,10 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.comparator import Comparator  # noqa: E402
+from engine.sides import load_side  # noqa: E402
 from modalities.request import CompareRequest, GenerationSettings  # noqa: E402
-from models.comparison import SIDES, Comparator, load_side  # noqa: E402
+from models.families import SIDES  # noqa: E402
 from models.tiny import build_replicas  # noqa: E402
 
 SAMPLES = ROOT / "samples"

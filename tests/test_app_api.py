@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import Client
 
-from app_server import AppServer
+from app_server import AppServer, call_compare
 from conftest import SAMPLES
 
 
@@ -18,26 +18,9 @@ def server(tmp_path_factory, replica_dirs):
     srv.stop()
 
 
-def call_compare(client: Client, prompt: str, images=(), video=None, audio=None, max_new_tokens=8):
-    return client.predict(
-        prompt,
-        [handle_file(str(p)) for p in images] or None,
-        handle_file(str(video)) if video else None,
-        handle_file(str(audio)) if audio else None,
-        "",  # system prompt
-        max_new_tokens,
-        0.0,  # temperature: greedy
-        0.95,
-        0,
-        False,  # thinking
-        True,  # record
-        api_name="/compare",
-    )
-
-
 def test_compare_endpoint_returns_the_cli_json(server):
     client = Client(server.url, verbose=False)
-    *_, raw = call_compare(client, "What is shown?", images=[SAMPLES / "chart.png"], audio=SAMPLES / "question.wav")
+    *_, raw = call_compare(client, "What is shown?", images=[SAMPLES / "chart.png"], audio=SAMPLES / "question.wav", record=True)
     assert set(raw) >= {"request", "results", "environment"}
     gemma, qwen = raw["results"]["gemma"], raw["results"]["qwen"]
     assert gemma["error"] is None and qwen["error"] is None
@@ -83,10 +66,10 @@ def test_app_records_and_serves_the_session_zip(server):
 
     client = Client(server.url, verbose=False)
     before = len(load_session(server.session).entries) if (server.session / "session.jsonl").exists() else 0
-    call_compare(client, "Record me", images=[SAMPLES / "chart.png"])
+    call_compare(client, "Record me", images=[SAMPLES / "chart.png"], record=True)
     session = load_session(server.session)
     assert len(session.entries) == before + 1 and session.problems == []
-    assert session.entries[-1]["request"]["prompt"] == "Record me"
+    assert session.entries[-1].result.request.prompt == "Record me"
     archive = client.predict(api_name="/session_zip")
     names = zipfile.ZipFile(archive).namelist()
     assert "session.jsonl" in names and any(n.startswith("media/") and n.endswith(".png") for n in names)

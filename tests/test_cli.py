@@ -32,10 +32,12 @@ def test_compare_json_with_every_modality(replica_dirs):
     assert set(out) >= {"request", "results", "environment"}
     for key in ("gemma", "qwen"):
         r = out["results"][key]
-        assert set(r) >= {"model", "text", "thinking", "skipped_inputs", "metrics", "error"}
+        assert set(r) >= {"side", "source", "status", "text", "thinking", "skipped_inputs", "metrics", "error"}
         assert r["error"] is None
         assert METRICS <= set(r["metrics"]), f"{key} metrics lack {METRICS - set(r['metrics'])}"
-        assert set(r["metrics"]["input_tokens"]) == {"text", "image", "video", "audio"}
+        tokens = r["metrics"]["input_tokens"]
+        assert set(tokens) == {"total", "text", "image", "video", "audio"}
+        assert tokens["total"] == sum(tokens[m] for m in ("text", "image", "video", "audio"))
     assert [s["modality"] for s in out["results"]["qwen"]["skipped_inputs"]] == ["audio"]
     assert "no audio input" in out["results"]["qwen"]["skipped_inputs"][0]["message"]
     assert out["results"]["gemma"]["metrics"]["input_tokens"]["audio"] > 0
@@ -53,13 +55,27 @@ def test_bad_file_exits_2_with_one_line(tmp_path):
 
 
 def test_tiny_command_prints_two_loadable_folders(tmp_path):
+    from engine.sides import load_side
+    from models.families import SIDES
+
     proc = run_app("tiny", str(tmp_path / "replicas"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     folders = proc.stdout.split()
     assert len(folders) == 2
-    for folder in folders:
+    for key, folder in zip(SIDES, folders):
         assert (tmp_path / "replicas").as_posix() in folder
-        assert (Path(folder) / "config.json").exists()
+        side = load_side(key, folder)  # through from_pretrained, as a hub checkpoint
+        assert side.load_error is None and side.loaded.is_replica, side.load_error
+
+
+def test_model_options_before_the_command_are_kept(replica_dirs):
+    """`app.py --tiny compare` uses the replicas, as `app.py compare --tiny` does."""
+    proc = run_app("--tiny", "compare", "--prompt", "Hi", "--max-new-tokens", "2", "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    for key, folder in zip(("gemma", "qwen"), replica_dirs):
+        assert out["results"][key]["source"] == str(folder), out["results"][key]["source"]
+        assert out["results"][key]["error"] is None
 
 
 def test_offline_without_replicas_says_why_and_how(tmp_path):

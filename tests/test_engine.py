@@ -10,7 +10,8 @@ import torch
 from conftest import GREEDY, request
 from modalities.request import GenerationSettings, validate_request
 from modalities.routing import route
-from models.comparison import Comparator, Side
+from engine.comparator import Comparator
+from engine.sides import Side
 from models.generation import generation_config
 from models.prompting import prepare
 from models.tiny import TINY_NOTICE
@@ -35,7 +36,7 @@ def _check_metrics(result, prompt_tokens: int | None = None):
     if m.output_tokens >= 2:
         assert m.decode_tok_s > 0
     if prompt_tokens is not None:
-        assert sum(m.input_tokens.values()) == prompt_tokens
+        assert m.input_tokens.total == prompt_tokens
 
 
 @pytest.mark.parametrize("modality", ["text", "image", "video", "audio"])
@@ -52,12 +53,12 @@ def test_each_modality_alone(comparator, media, modality):
         _check_metrics(r)
         assert TINY_NOTICE in r.notes, "replica output must be labelled as noise"
         if modality in ("image", "video", "audio") and not (key == "qwen" and modality == "audio"):
-            assert r.metrics.input_tokens[modality] > 0, f"{key} got no {modality} placeholder tokens"
+            assert getattr(r.metrics.input_tokens, modality) > 0, f"{key} got no {modality} placeholder tokens"
     if modality == "audio":
         skipped = result.results["qwen"].skipped_inputs
         assert [s.modality for s in skipped] == ["audio"]
         assert "Qwen 3.5 has no audio input" in str(skipped[0])
-        assert result.results["qwen"].metrics.input_tokens["audio"] == 0
+        assert result.results["qwen"].metrics.input_tokens.audio == 0
 
 
 def test_all_modalities_together(comparator, media):
@@ -67,8 +68,8 @@ def test_all_modalities_together(comparator, media):
     gemma, qwen = result.results["gemma"], result.results["qwen"]
     _check_metrics(gemma)
     _check_metrics(qwen)
-    assert all(gemma.metrics.input_tokens[m] > 0 for m in ("image", "video", "audio"))
-    assert qwen.metrics.input_tokens["audio"] == 0 and [s.modality for s in qwen.skipped_inputs] == ["audio"]
+    assert all(getattr(gemma.metrics.input_tokens, m) > 0 for m in ("image", "video", "audio"))
+    assert qwen.metrics.input_tokens.audio == 0 and [s.modality for s in qwen.skipped_inputs] == ["audio"]
     assert gemma.skipped_inputs == []
 
 
@@ -87,7 +88,7 @@ def test_long_audio_is_cut_for_gemma(comparator, tmp_path):
     gemma = comparator.run(request(audio=str(long))).results["gemma"]
     assert any("cut from 34.0 s to the first 30 s" in n for n in gemma.notes), gemma.notes
     # 30 s at 40 ms per token is the processor's 750-token cap.
-    assert gemma.metrics.input_tokens["audio"] == 750
+    assert gemma.metrics.input_tokens.audio == 750
 
 
 def test_token_counts_match_generate(sides, media):
@@ -103,8 +104,8 @@ def test_token_counts_match_generate(sides, media):
         plain = out[0, prepared.batch["input_ids"].shape[1] :]
         r = result.results[key]
         assert r.metrics.output_tokens == len(plain), f"{key}: streamed count differs from generate's"
-        assert sum(r.metrics.input_tokens.values()) == prepared.batch["input_ids"].shape[1]
-        assert r.metrics.input_tokens["image"] == int((prepared.batch["input_ids"] == loaded.model.config.image_token_id).sum())
+        assert r.metrics.input_tokens.total == prepared.batch["input_ids"].shape[1]
+        assert r.metrics.input_tokens.image == int((prepared.batch["input_ids"] == loaded.model.config.image_token_id).sum())
 
 
 @pytest.mark.parametrize("thinking", [False, True])
@@ -112,12 +113,14 @@ def test_thinking_switch_reaches_each_template(sides, thinking):
     for key in ("gemma", "qwen"):
         loaded = sides[key].loaded
         routed = route(validate_request(request()), loaded.capabilities)
-        text = prepare(loaded, routed, thinking).prompt_text
-        marker = "<|think|>" if key == "gemma" else "<think>\n"
-        if thinking:
-            assert marker in text, f"{key}: thinking on must set its template's enable_thinking"
-        else:
-            assert "<|think|>" not in text and (key == "gemma" or "<think>\n\n</think>" in text)
+        prepared = prepare(loaded, routed, thinking)
+        text = prepared.prompt_text
+        if key == "gemma":  # Gemma 4 switches thinking on with <|think|> in the system turn
+            assert ("<|think|>" in text) == thinking, f"gemma, thinking {thinking}: {text!r}"
+        else:  # Qwen 3.5 opens the think block in the prompt, or closes an empty one
+            ending = "<think>\n" if thinking else "<think>\n\n</think>\n\n"
+            assert text.endswith(ending), f"qwen, thinking {thinking}: {text[-40:]!r}"
+        assert prepared.starts_in_thinking == (thinking and key == "qwen"), "generation starts inside the think block"
 
 
 def test_thinking_tokens_counted_apart(comparator):

@@ -10,11 +10,11 @@ import pytest
 
 from conftest import ROOT
 from evaluation.report import aggregate, wilson
-from evaluation.runner import RESULTS_FILE, run_eval
+from evaluation.runner import RESULTS_FILE, TaskRun, Verdict, read_runs, run_eval
 from evaluation.scoring import parse_number, score_accepted, score_code, score_label, score_number
 from evaluation.suites import load_suite
 from modalities.errors import InputError
-from models.comparison import Comparator
+from engine.comparator import Comparator
 
 SUITES = sorted((ROOT / "samples" / "suites").glob("*.jsonl"))
 LABELS = ["billing", "technical_support", "sales", "account", "shipping"]
@@ -125,8 +125,10 @@ def test_bad_suite_line_is_named(tmp_path):
 
 
 def _totals(out):
-    rows = [json.loads(line) for line in (out / RESULTS_FILE).read_text().splitlines()]
-    return sorted((r["task"], r["thinking"], r["gemma"]["correct"], r["qwen"]["correct"], r["qwen"]["applicable"]) for r in rows)
+    return sorted(
+        (r.task, r.thinking, r.verdicts["gemma"].correct, r.verdicts["qwen"].correct, r.verdicts["qwen"].applicable)
+        for r in read_runs(out)
+    )
 
 
 def test_resume_gives_the_same_totals(sides, tmp_path):
@@ -159,7 +161,7 @@ def test_whole_suite_end_to_end_report_in_chromium(tmp_path, replica_dirs):
         assert (out / name).stat().st_size > 0, name
     summary = json.loads((out / "summary.json").read_text())
     assert any("not scored" in n for n in summary["notes"]), "the report says code tasks were skipped"
-    audio_rows = [r for r in summary["table"] if r["model"] == "qwen" and r["category"] == "multimodal"]
+    audio_rows = [r for r in summary["table"] if r["side"] == "qwen" and r["category"] == "multimodal"]
     assert all(r["not_applicable"] >= 1 for r in audio_rows), "audio tasks are n/a for Qwen"
     assert summary["thinking_effect"], "with --thinking both the report shows what thinking changes"
     chromium = shutil.which("chromium")
@@ -180,13 +182,23 @@ def test_whole_suite_end_to_end_report_in_chromium(tmp_path, replica_dirs):
         browser.close()
 
 
+def _run(verdicts: dict, seconds: dict) -> TaskRun:
+    from engine.results import Metrics, ModelResult
+    from models.backend import InputTokens
+
+    def result(side):
+        s = seconds.get(side)
+        metrics = Metrics(0.0, 0.1, 0.1, None, s, 5, 0, 5, InputTokens(total=3), "cpu", "float32", None, "process_rss") if s else None
+        return ModelResult(side, side, metrics=metrics)
+
+    return TaskRun("mm", "t", "multimodal", False, "x", {k: result(k) for k in verdicts}, verdicts)
+
+
 def test_aggregate_counts_not_applicable_apart():
-    rows = [
-        {"category": "multimodal", "thinking": False, "gemma": {"applicable": True, "correct": True, "total_s": 1.0, "output_tokens": 5, "thinking_tokens": 0},
-         "qwen": {"applicable": False, "correct": None}},
-        {"category": "multimodal", "thinking": False, "gemma": {"applicable": True, "correct": False, "total_s": 3.0, "output_tokens": 7, "thinking_tokens": 0},
-         "qwen": {"applicable": True, "correct": True, "total_s": 2.0, "output_tokens": 4, "thinking_tokens": 1}},
+    runs = [
+        _run({"gemma": Verdict(True, True), "qwen": Verdict(False, None)}, {"gemma": 1.0}),
+        _run({"gemma": Verdict(True, False), "qwen": Verdict(True, True)}, {"gemma": 3.0, "qwen": 2.0}),
     ]
-    table = {(r["model"], r["category"]): r for r in aggregate(rows)}
+    table = {(r["side"], r["category"]): r for r in aggregate(runs)}
     assert table[("gemma", "multimodal")]["accuracy"] == 0.5 and table[("gemma", "multimodal")]["median_s"] == 2.0
     assert table[("qwen", "multimodal")]["n"] == 1 and table[("qwen", "multimodal")]["not_applicable"] == 1

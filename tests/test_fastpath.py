@@ -6,7 +6,8 @@ import pytest
 
 from conftest import SAMPLES, request
 from modalities.request import GenerationSettings
-from models.comparison import Comparator, load_side
+from engine.comparator import Comparator
+from engine.sides import load_side
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +30,26 @@ def test_fast_and_eager_paths_agree(sides, fast_sides):
             assert f.metrics.output_tokens == e.metrics.output_tokens
 
 
-def test_compilation_happens_at_load_and_is_reported(fast_sides):
+def _compiled_frames() -> int:
+    from torch._dynamo.utils import counters
+
+    return sum(counters["frames"].values()) + sum(counters["stats"].values())
+
+
+def test_compilation_happens_at_load_not_in_a_request(fast_sides):
+    """After the warm-up, requests of lengths it did not use (with and without an image) compile nothing."""
     for side in fast_sides.values():
         assert side.loaded.compile_s and side.loaded.compile_s > 0
         described = side.backend.describe()
         assert described["fast_path"] is True and described["compile_s"] == side.loaded.compile_s
     assert "linear_attention_kernels" in fast_sides["qwen"].backend.describe()
+    before = _compiled_frames()
+    comparator = Comparator(fast_sides)
+    for prompt, tokens, media in (("A question of a length the warm-up never saw, " * 5, 17, {}),
+                                  ("Short", 9, {"images": (str(SAMPLES / "chart.png"),)})):
+        result = comparator.run(request(prompt, GenerationSettings(max_new_tokens=tokens, temperature=0.0), **media))
+        assert result.ok, [r.error for r in result.results.values()]
+    assert _compiled_frames() == before, "a request compiled: the warm-up did not cover its shapes"
 
 
 def test_decode_benchmark_smoke(tmp_path, replica_dirs):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from app_server import AppServer
+from app_server import AppServer, call_compare
 
 SESSIONS, PER_SESSION = 16, 5
 
@@ -32,9 +32,7 @@ def test_sixteen_sessions_each_get_their_own_answers(server):
             prompt = f"session {n} question {i}"
             start = time.perf_counter()
             try:
-                gemma_chat, _, _, _, _, raw = client.predict(
-                    prompt, None, None, None, "", 4, 0.0, 0.95, 0, False, False, api_name="/compare"
-                )
+                gemma_chat, _, _, _, _, raw = call_compare(client, prompt, max_new_tokens=4)
             except Exception as e:  # counted and reported below
                 with lock:
                     errors.append(f"{prompt}: {e}")

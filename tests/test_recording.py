@@ -15,34 +15,54 @@ from conftest import ROOT, SAMPLES, request
 from modalities.request import GenerationSettings
 from recording.export import export, summary
 from recording.replay import frames, label
-from recording.session import SESSION_FILE, Recorder, SessionError, load_session
+from engine.results import ComparisonResult, Metrics, ModelResult
+from models.backend import InputTokens
+from recording.session import SESSION_FILE, Recorded, Recorder, Session, SessionError, load_session
 
 SETTINGS = GenerationSettings(max_new_tokens=12, temperature=0.0)
 
 
-@pytest.fixture
-def session_dir(tmp_path, comparator):
-    recorder = Recorder(tmp_path / "session")
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory, sides):
+    """Two comparisons recorded into one session, and the results as the engine returned them."""
+    from engine.comparator import Comparator
+
+    folder = tmp_path_factory.mktemp("rec") / "session"
+    recorder, results = Recorder(folder), []
     for prompt in ("first", "second"):
-        result = comparator.run(
+        result = Comparator(sides).run(
             request(prompt, SETTINGS, images=(str(SAMPLES / "chart.png"),), audio=str(SAMPLES / "question.wav"))
         )
         recorder.record(result)
-    return tmp_path / "session"
+        results.append(result)
+    return folder, results
 
 
-def test_recording_round_trip(session_dir):
-    session = load_session(session_dir)
+@pytest.fixture
+def session_dir(recorded, tmp_path):
+    import shutil
+
+    return shutil.copytree(recorded[0], tmp_path / "session")
+
+
+def test_recording_round_trip(recorded):
+    """What is read back is the ComparisonResult that was recorded, field for field."""
+    folder, results = recorded
+    session = load_session(folder)
     assert session.problems == []
-    assert [e["request"]["prompt"] for e in session.entries] == ["first", "second"]
-    entry = session.entries[0]
-    assert {m["kind"] for m in entry["media"]} == {"image", "audio"}
-    assert all(session.media_path(m).exists() for m in entry["media"])
-    gemma = entry["results"]["gemma"]
-    assert len(gemma["token_times"]) == gemma["metrics"]["output_tokens"], "every token's arrival is kept"
-    assert gemma["progress"], "text progress is kept for replay"
-    env = entry["environment"]
-    assert env["libraries"]["transformers"] and env["models"]["gemma"]["id"]
+    for entry, original in zip(session.entries, results, strict=True):
+        back = entry.result
+        assert isinstance(back, ComparisonResult) and back.request == original.request
+        assert back.order == original.order and back.mode == original.mode
+        for key, r in original.results.items():
+            assert back.results[key] == r, f"{key}: the result read back differs from the one recorded"
+        assert {m.kind for m in entry.media} == {"image", "audio"}
+        assert all(session.media_path(m).exists() for m in entry.media)
+    gemma = session.entries[0].result.results["gemma"]
+    assert len(gemma.token_times) == gemma.metrics.output_tokens > 0, "every token's arrival is kept"
+    assert gemma.progress and isinstance(gemma.metrics.input_tokens, InputTokens)
+    env = session.entries[0].result.environment
+    assert env["libraries"]["transformers"] and env["models"]["gemma"]["source"]
 
 
 def test_sigkill_mid_session_leaves_a_loadable_session(tmp_path, replica_dirs):
@@ -52,7 +72,8 @@ def test_sigkill_mid_session_leaves_a_loadable_session(tmp_path, replica_dirs):
 import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
 from conftest import request
 from modalities.request import GenerationSettings
-from models.comparison import Comparator, load_side
+from engine.comparator import Comparator
+from engine.sides import load_side
 from recording.session import Recorder
 sides = {{k: load_side(k, p) for k, p in zip(("gemma", "qwen"), {[str(d) for d in replica_dirs]!r})}}
 comparator, recorder = Comparator(sides), Recorder({str(folder)!r})
@@ -71,7 +92,7 @@ for i in range(10_000):
     session = load_session(folder)
     assert len(session.entries) >= whole_lines - 1, "at most the comparison being written is lost"
     assert len(session.problems) <= 1
-    prompts = [e["request"]["prompt"] for e in session.entries]
+    prompts = [e.result.request.prompt for e in session.entries]
     assert prompts == [f"run {i}" for i in range(len(prompts))], "no line lost or reordered"
 
 
@@ -113,11 +134,19 @@ def test_export_command_formats_and_bad_folder(session_dir, tmp_path):
     assert proc.returncode == 2 and "not found" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_summary_medians(session_dir):
-    session = load_session(session_dir)
+def _recorded(ttft: float | None, total: float) -> Recorded:
+    """A recorded comparison with the given Qwen timings (Gemma has no metrics)."""
+    metrics = Metrics(0.0, ttft, ttft, None, total, 1, 0, 1, InputTokens(total=3), "cpu", "float32", None, "process_rss")
+    results = {"gemma": ModelResult("gemma", "g"), "qwen": ModelResult("qwen", "q", metrics=metrics)}
+    return Recorded(0, "", ComparisonResult(request("x"), results, {}, ["gemma", "qwen"], "sequential"))
+
+
+def test_summary_medians(tmp_path):
+    session = Session(tmp_path, [_recorded(t, 10 * t) for t in (1.0, 2.0, 9.0)] + [_recorded(None, 5.0)])
     table = summary(session)
-    values = sorted(e["results"]["qwen"]["metrics"]["ttft_s"] for e in session.entries)
-    assert table["qwen"]["ttft_s"]["median"] == pytest.approx(sum(values) / 2)
+    assert table["qwen"]["ttft_s"] == {"median": 2.0, "n": 3}, "the median of the values there are, not the mean"
+    assert table["qwen"]["total_s"] == {"median": 15.0, "n": 4}
+    assert table["gemma"]["ttft_s"] == {"median": None, "n": 0}
 
 
 def test_html_report_is_self_contained_in_chromium(session_dir):
@@ -145,16 +174,36 @@ def test_html_report_is_self_contained_in_chromium(session_dir):
 
 
 def test_replay_frames_follow_recorded_times(session_dir):
+    """On a fake clock that only sleeping advances, each frame is shown at its recorded time / speed."""
+    from recording.replay import timeline
+
     entry = load_session(session_dir).entries[0]
-    slept = []
-    shown = list(frames(entry, speed=2.0, sleep=slept.append))
-    assert all(d >= 0 for d in slept)
-    final = shown[-1]
+    now = [0.0]
+    shown_at = []
+
+    def sleep(seconds):
+        assert seconds > 0
+        now[0] += seconds
+
+    for frame in frames(entry.result, speed=2.0, sleep=sleep, clock=lambda: now[0]):
+        shown_at.append(now[0])
+    marks = [t for t, *_ in timeline(entry.result)]
+    assert len(marks) > 4, "the recording has progress marks to pace"
+    assert shown_at[:-1] == pytest.approx([t / 2.0 for t in marks]), "each mark shown at its time at 2x"
+    final = frame
     for side in ("gemma", "qwen"):
-        assert final[side][0] == entry["results"][side]["text"] and final[side][2] is True
+        r = entry.result.results[side]
+        assert final[side] == (r.text, r.thinking, True)
+    assert "Recording from" in label(entry) and "gemma4-tiny" in label(entry)
+
+
+def test_replay_text_grows_to_the_recorded_answer(session_dir):
+    entry = load_session(session_dir).entries[0]
+    shown = list(frames(entry.result, speed=1000.0))
+    for side in ("gemma", "qwen"):
         lengths = [len(f[side][0]) for f in shown]
         assert lengths == sorted(lengths), "text only grows during a replay"
-    assert "Recording from" in label(entry) and "gemma4-tiny" in label(entry)
+        assert shown[-1][side][0] == entry.result.results[side].text
 
 
 def test_replay_app_plays_a_recording_without_loading_models(session_dir, tmp_path):
@@ -169,7 +218,7 @@ def test_replay_app_plays_a_recording_without_loading_models(session_dir, tmp_pa
         )
         entry = load_session(session_dir).entries[0]
         assert "Recording from" in about
-        assert gemma_chat[-1]["content"][0]["text"] == entry["results"]["gemma"]["text"]
+        assert gemma_chat[-1]["content"][0]["text"] == entry.result.results["gemma"].text
         assert "audio 'question.wav' not sent" in qwen_details
         assert "Loading weights" not in (tmp_path / "replay.log").read_text(), "replay must not load a model"
     finally:

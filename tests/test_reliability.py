@@ -12,7 +12,7 @@ import torch
 
 from conftest import request
 from modalities.request import GenerationSettings
-from models.comparison import Comparator
+from engine.comparator import Comparator
 from models.families import GEMMA
 from models.loading import ModelLoadError, check_fits
 
@@ -88,11 +88,12 @@ def test_checkpoint_that_cannot_fit_is_refused_up_front(replica_dirs):
 def test_switching_models_releases_the_previous_one(replica_dirs):
     import weakref
 
-    from models.slots import ModelSlots
+    from engine.sides import ModelOptions
+    from engine.slots import ModelSlots
 
-    slots = ModelSlots()
+    slots = ModelSlots(ModelOptions())
     slots.load("gemma", str(replica_dirs[0]))
-    first = weakref.ref(slots.sides["gemma"].loaded.model)
+    first = weakref.ref(slots.side("gemma").loaded.model)
     copy = replica_dirs[0].parent / "gemma4-tiny-copy"
     if not copy.exists():
         import shutil
@@ -101,7 +102,7 @@ def test_switching_models_releases_the_previous_one(replica_dirs):
     slots.load("gemma", str(copy))
     gc.collect()
     assert first() is None, "the previous model is still referenced after the switch"
-    assert slots.sides["gemma"].loaded.source == str(copy)
+    assert slots.side("gemma").loaded.source == str(copy)
 
 
 def test_secrets_never_reach_results(tmp_path, replica_dirs):
@@ -126,14 +127,18 @@ def test_secrets_never_reach_results(tmp_path, replica_dirs):
 def test_login_in_front_of_the_app(tmp_path, replica_dirs):
     from gradio_client import Client
 
-    from app_server import AppServer
+    from app_server import AppServer, call_compare
 
     srv = AppServer("--auth", "demo:s3cret-pass", log=tmp_path / "app.log").wait_ready()
     try:
-        with pytest.raises(Exception):
-            Client(srv.url, verbose=False).predict("hi", None, None, None, "", 2, 0.0, 0.95, 0, False, False, api_name="/compare")
+        from gradio_client.exceptions import AuthenticationError
+
+        with pytest.raises(AuthenticationError, match="credentials were not provided"):
+            call_compare(Client(srv.url, verbose=False), "hi", max_new_tokens=2)
+        with pytest.raises(AuthenticationError, match="Invalid credentials"):
+            Client(srv.url, auth=("demo", "wrong-pass"), verbose=False)
         client = Client(srv.url, auth=("demo", "s3cret-pass"), verbose=False)
-        raw = client.predict("hi", None, None, None, "", 2, 0.0, 0.95, 0, False, False, api_name="/compare")[-1]
+        raw = call_compare(client, "hi", max_new_tokens=2)[-1]
         assert raw["results"]["gemma"]["error"] is None
         assert "s3cret-pass" not in (tmp_path / "app.log").read_text()
     finally:

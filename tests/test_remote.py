@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import socket
 import threading
 import time
 import urllib.request
@@ -19,10 +20,13 @@ import pytest
 
 from app_server import free_port
 from conftest import ROOT, SAMPLES, request
+from engine.comparator import Comparator
+from engine.sides import Side, remote_side
 from modalities.request import GenerationSettings, validate_request
 from modalities.routing import route
-from models.comparison import Comparator
-from models.remote import RemoteError, remote_side
+from models.backend import BackendError, Job, Tokens
+from models.families import GEMMA, QWEN
+from models.thinking import MarkerSplitter
 
 # The `transformers` command installed beside this Python (transformers[serving]).
 SERVE = [str(Path(sys.executable).parent / "transformers"), "serve"]
@@ -86,6 +90,8 @@ def test_cli_remote_gemma_local_qwen_same_json_shape(gemma_server, replica_dirs)
     assert set(l["results"]["gemma"]["metrics"]) <= set(g["metrics"]), "remote metrics cover the local ones"
     assert g["metrics"]["includes_network"] is True and g["metrics"]["output_tokens"] == 8, "usage from the server"
     assert g["metrics"]["input_tokens"]["total"] > 100, "image and audio reached the server"
+    assert g["metrics"]["input_tokens"]["image"] is None, "a server says only the total"
+    assert set(g["metrics"]["input_tokens"]) == set(l["results"]["gemma"]["metrics"]["input_tokens"]), "one shape"
     assert g["skipped_inputs"] == [], "the served Gemma replica takes audio, read from its folder"
     assert r["results"]["qwen"]["metrics"]["device"] == "cpu", "Qwen ran locally"
     assert [s["modality"] for s in r["results"]["qwen"]["skipped_inputs"]] == ["audio"]
@@ -93,8 +99,6 @@ def test_cli_remote_gemma_local_qwen_same_json_shape(gemma_server, replica_dirs)
 
 
 def _remote_comparator(url, model, accepts=None):
-    from models.comparison import Side
-
     return Comparator({"gemma": remote_side("gemma", url, str(model), accepts), "qwen": Side("qwen", load_error="off")})
 
 
@@ -107,7 +111,7 @@ def test_streaming_usage_and_image_part(gemma_server, replica_dirs):
     text_only = state.results["gemma"]
     assert text_only.error is None and len(set(counts)) > 2, f"the answer streams in pieces: {counts}"
     with_image = comparator.run(request("Describe.", settings, images=(str(SAMPLES / "chart.png"),))).results["gemma"]
-    assert with_image.metrics.input_tokens["total"] > text_only.metrics.input_tokens["total"] + 50, "the image part was sent"
+    assert with_image.metrics.input_tokens.total > text_only.metrics.input_tokens.total + 50, "the image part was sent"
 
 
 def test_audio_routing_follows_declared_capabilities(gemma_server, replica_dirs):
@@ -134,11 +138,70 @@ def test_server_stopped_midway(replica_dirs, tmp_path):
     try:
         backend = remote_side("qwen", url, str(replica_dirs[1]), ["image"]).backend
         routed = route(validate_request(request("What is shown?")), backend.capabilities)
-        stream = backend.run(routed, GenerationSettings(max_new_tokens=3000, temperature=0), [], threading.Event(), None, False, [])
-        next(stream)
+        stream = backend.run(Job(routed, GenerationSettings(max_new_tokens=3000, temperature=0)))
+        while not isinstance(next(stream), Tokens):  # the first chunk has arrived
+            pass
         os.killpg(proc.pid, signal.SIGKILL)
-        with pytest.raises(RemoteError, match="cut off|could not connect|HTTP 5"):
+        with pytest.raises(BackendError, match="the stream was cut off"):
             for _ in stream:
                 pass
     finally:
         stop_server(proc)
+
+
+class SilentServer:
+    """Accepts connections on 127.0.0.1 and never answers: a server hung after accepting."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)  # kept open, never read or written
+
+    def close(self) -> None:
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+def test_server_that_never_answers_ends_at_the_timeout_while_the_other_side_answers(replica_dirs):
+    silent = SilentServer()
+    try:
+        start = time.perf_counter()
+        proc = run_cli("--gemma-endpoint", silent.url, "--gemma", "some-model", "--timeout", "4", "--prompt", "Hi")
+        elapsed = time.perf_counter() - start
+    finally:
+        silent.close()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    gemma, qwen = out["results"]["gemma"], out["results"]["qwen"]
+    assert gemma["status"] == "error" and "timed out after 4 s" in gemma["error"], gemma["error"]
+    assert qwen["error"] is None and qwen["metrics"]["output_tokens"] == 8, "the other side answers"
+    assert elapsed < 60, f"the hung server held the comparison for {elapsed:.0f} s"
+
+
+@pytest.mark.parametrize(
+    "family, chunks, answer, thinking",
+    [
+        (QWEN, ["Just ", "the answer."], "Just the answer.", ""),
+        # Qwen's template opens the think block in the prompt: only the end marker streams.
+        (QWEN, ["weigh", "ing it</th", "ink>\n\nYes."], "Yes.", "weighing it"),
+        (QWEN, ["<think>\nhmm</think>", "No."], "No.", "hmm"),
+        # Gemma's channel label "thought" is a label, not part of the thought.
+        (GEMMA, ["<|channel>thought\n", "check 2+2", "<channel|>4"], "4", "check 2+2"),
+        (GEMMA, ["<|channel>thought\nstill thinking"], "", "still thinking"),
+    ],
+)
+def test_marker_splitter(family, chunks, answer, thinking):
+    splitter = MarkerSplitter(family)
+    for chunk in chunks:
+        splitter.add(chunk)
+    assert splitter.split() == (answer, thinking)

@@ -1,25 +1,26 @@
-"""The app's Evaluate tab: run a shipped suite through the loaded models and show results as they come."""
+"""The Evaluate tab: run a shipped suite through the loaded models and show results as they come."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import gradio as gr
 
+from engine.slots import ModelSlots
 from modalities.errors import InputError
-from models.families import LABELS as TITLES
-from models.slots import ModelSlots
+from models.families import LABELS, SIDES
 
-SAMPLES = Path(__file__).resolve().parent / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def shipped_suites() -> list[str]:
+    return sorted(str(p.relative_to(SAMPLES.parent)) for p in (SAMPLES / "suites").glob("*.jsonl"))
 
 
 def evaluate_tab(slots: ModelSlots) -> None:
-    """Run a shipped suite through the loaded models and show results as they come."""
-    from evaluation.report import aggregate, mark
-    from evaluation.runner import run_eval
-    from evaluation.suites import load_suite
-
-    suites = sorted(str(p.relative_to(SAMPLES.parent)) for p in (SAMPLES / "suites").glob("*.jsonl"))
+    """Lay out the tab and wire its one handler."""
+    suites = shipped_suites()
     gr.Markdown(
         "Run a suite of tasks with known answers through both models (greedy decoding). Code tasks are not "
         "executed here; use `python app.py eval --allow-code-execution` for those."
@@ -32,12 +33,13 @@ def evaluate_tab(slots: ModelSlots) -> None:
         think = gr.Checkbox(label="Thinking", value=False, scale=1)
         run = gr.Button("Evaluate", variant="primary", elem_id="evaluate", scale=1)
     summary = gr.Markdown(elem_id="eval-summary")
-    rows_view = gr.Dataframe(
-        headers=["task", "category", "Gemma 4", "Qwen 3.5", "Gemma 4 s", "Qwen 3.5 s"], interactive=False, elem_id="eval-rows"
-    )
+    headers = ["task", "category", *(LABELS[s] for s in SIDES), *(f"{LABELS[s]} s" for s in SIDES)]
+    rows_view = gr.Dataframe(headers=headers, interactive=False, elem_id="eval-rows")
 
     def evaluate(path, n, thinking):
-        import tempfile
+        from evaluation.report import aggregate, mark
+        from evaluation.runner import run_eval
+        from evaluation.suites import load_suite
 
         if path not in suites:
             raise gr.Error(f"suite '{path}': not one of the shipped suites", print_exception=False)
@@ -46,17 +48,18 @@ def evaluate_tab(slots: ModelSlots) -> None:
         except InputError as e:
             raise gr.Error(str(e), print_exception=False) from None
         out = Path(tempfile.mkdtemp(prefix="eval-"))
-        rows, shown = [], []
-        for row in run_eval(tasks, slots.comparator, out, [bool(thinking)], allow_code=False, max_new_tokens=512):
-            rows.append(row)
-            g, q = row.get("gemma", {}), row.get("qwen", {})
-            seconds = [round(c["total_s"], 2) if c.get("total_s") is not None else None for c in (g, q)]
-            shown.append([row["task"], row["category"], mark(g), mark(q), *seconds])
-            overall = [r for r in aggregate(rows) if r["category"] == "all"]
+        runs, shown = [], []
+        for run in run_eval(tasks, slots.comparator, out, [bool(thinking)], allow_code=False, max_new_tokens=512):
+            runs.append(run)
+            seconds = [
+                round(m.total_s, 2) if (m := run.results[s].metrics) else None for s in SIDES
+            ]
+            shown.append([run.task, run.category, *(mark(run.verdicts[s]) for s in SIDES), *seconds])
+            overall = [r for r in aggregate(runs) if r["category"] == "all"]
             text = " · ".join(
-                f"**{TITLES[r['model']]}** {r['correct']}/{r['n']}" + (f" ({r['accuracy'] * 100:.0f}%)" if r["n"] else "")
+                f"**{LABELS[r['side']]}** {r['correct']}/{r['n']}" + (f" ({r['accuracy'] * 100:.0f}%)" if r["n"] else "")
                 for r in overall
             )
-            yield {summary: f"{len(rows)}/{len(tasks)} tasks — {text}", rows_view: shown}
+            yield {summary: f"{len(runs)}/{len(tasks)} tasks — {text}", rows_view: shown}
 
     run.click(evaluate, [suite, limit, think], [summary, rows_view], api_name="evaluate")

@@ -6,18 +6,22 @@ comparison is labelled as a recording with its date, GPU and model ids.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import gradio as gr
 
-from models.comparison import SIDES
-from models.results import result_from_dict
+from engine.results import Status
+from models.families import SIDES
 from recording.replay import frames, label
-from recording.session import Session
-from ui import answer_columns, assistant_messages, details_markdown
+from recording.session import Recorded, Session
+
+from .compare import answer_columns
+from .format import assistant_messages, details_markdown
 
 
-def _choice(i: int, entry: dict) -> tuple[str, int]:
-    prompt = entry["request"].get("prompt") or "(no text)"
-    return f"{i + 1}. {prompt[:60]} — {entry.get('recorded_at', '')}", i
+def _choice(i: int, entry: Recorded) -> tuple[str, int]:
+    prompt = entry.result.request.prompt or "(no text)"
+    return f"{i + 1}. {prompt[:60]} — {entry.recorded_at}", i
 
 
 def build_replay_demo(session: Session) -> gr.Blocks:
@@ -42,17 +46,16 @@ def build_replay_demo(session: Session) -> gr.Blocks:
             if index is None or not entries:
                 raise gr.Error("This session has no comparisons to replay.")
             entry = entries[int(index)]
-            request = entry["request"]
-            user = {"role": "user", "content": request.get("prompt") or "(no text)"}
-            results = {k: result_from_dict(entry["results"][k]) for k in SIDES if k in entry["results"]}
+            results = {k: r for k, r in entry.result.results.items() if k in SIDES}
+            user = {"role": "user", "content": entry.result.request.prompt or "(no text)"}
             heading = f"**{label(entry)}**"
             yield {about: heading, **{details[k]: " " for k in SIDES}}
-            for frame in frames(entry, float(pace)):
+            for frame in frames(entry.result, float(pace)):
                 out = {about: heading}
                 for key, r in results.items():
                     text, thinking, finished = frame[key]
-                    shown = type(r)(side=key, model=r.model, text=text, thinking=thinking,
-                                    status="done" if finished else "running", error=r.error if finished else None)
+                    # The recorded result as it stood at this moment: text so far, still running.
+                    shown = r if finished else replace(r, text=text, thinking=thinking, status=Status.RUNNING, error=None)
                     out[chats[key]] = [user, *assistant_messages(shown)]
                     if finished:
                         out[details[key]] = details_markdown(r)

@@ -1,0 +1,116 @@
+"""The two sides of a comparison and how they are made: a model loaded here or one on a server.
+
+`ModelOptions` is what the command line (or the app's environment variables) says about the
+models; `make_sides` turns it into a Side per family, the same way for `compare`, `eval` and
+the app. A side that cannot be made carries the reason (`load_error`) instead of failing the
+whole start-up: the other side still runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from models.backend import Backend
+from models.families import FAMILIES, SIDES
+from models.loading import LoadedModel
+
+
+@dataclass
+class Side:
+    """One column: a backend (a local model or a remote server), or why there is none."""
+
+    key: str
+    backend: Backend | None = None
+    load_error: str | None = None
+    # At most one generation per model at a time, whoever asks.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def loaded(self) -> LoadedModel | None:
+        """The local model, where this side has one."""
+        return getattr(self.backend, "loaded", None)
+
+    @property
+    def source(self) -> str:
+        return self.backend.source if self.backend else "(not loaded)"
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """What the user chose for the models, before anything is loaded."""
+
+    tiny: bool = False  # the offline replicas, for any side not named explicitly
+    preset: str = "small"
+    sources: dict[str, str | None] = field(default_factory=dict)  # side -> hub id or folder
+    endpoints: dict[str, str | None] = field(default_factory=dict)  # side -> OpenAI-compatible URL
+    accepts: dict[str, list[str] | None] = field(default_factory=dict)  # side -> what a served model takes
+    api_key_env: str = "OPENAI_API_KEY"
+    device: str | None = None
+    fast: bool = False
+
+
+def resolve_sources(options: ModelOptions) -> dict[str, str]:
+    """Which checkpoint each local side loads: explicit ids win, then the replicas with --tiny, then the preset."""
+    from models.registry import PRESETS
+    from models.tiny import build_replicas
+
+    chosen = {k: options.sources.get(k) for k in SIDES}
+    if options.tiny and not all(chosen.values()):
+        replicas = dict(zip(SIDES, build_replicas()))
+        chosen = {k: chosen[k] or str(replicas[k]) for k in SIDES}
+    preset = PRESETS[options.preset]
+    return {k: chosen[k] or getattr(preset, k) for k in SIDES}
+
+
+def load_side(key: str, source: str | None, device: str | None = None, fast: bool = False) -> Side:
+    """Load one side's model and warm it up; a failure becomes the side's `load_error`."""
+    from models.generation import warm_up
+    from models.loading import ModelLoadError, load_model
+    from models.local import LocalBackend
+
+    if not source:
+        return Side(key, load_error="no model chosen")
+    try:
+        loaded = load_model(source, expected_family=key, device=device, fast=fast)
+    except ModelLoadError as e:
+        return Side(key, load_error=str(e))
+    try:
+        warm_up(loaded)
+    except Exception as e:  # a compile failure must not cost the model: fall back to the eager path
+        if not loaded.fast:
+            raise
+        loaded.fast, loaded.fast_error = False, f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
+        warm_up(loaded)
+    return Side(key, LocalBackend(loaded))
+
+
+def remote_side(key: str, url: str, model: str | None, accepts: list[str] | None = None, api_key_env: str = "OPENAI_API_KEY") -> Side:
+    """A Side served from `url`, or one carrying the reason it cannot be."""
+    from models.remote import remote_backend
+
+    if not model:
+        return Side(key, load_error=f"--{key}-endpoint needs --{key} to name the model as the server serves it")
+    return Side(key, remote_backend(FAMILIES[key], url, model, accepts, api_key_env))
+
+
+def make_side(key: str, options: ModelOptions, source: str | None = None) -> Side:
+    """One side as the options say: from its server where an endpoint is given, else loaded here."""
+    endpoint = options.endpoints.get(key)
+    if endpoint:
+        return remote_side(key, endpoint, options.sources.get(key), options.accepts.get(key), options.api_key_env)
+    return load_side(key, source or resolve_sources(options)[key], options.device, options.fast)
+
+
+def make_sides(options: ModelOptions, say: Callable[[str], None] = lambda line: None) -> dict[str, Side]:
+    """Both sides; `say` hears what is being loaded and why a side is not available."""
+    sources = resolve_sources(options)
+    sides = {}
+    for key in SIDES:
+        if not options.endpoints.get(key):
+            say(f"loading {key}: {sources[key]}")
+        sides[key] = make_side(key, options, sources[key])
+        if sides[key].load_error:
+            say(f"  {key} not available: {sides[key].load_error}")
+    return sides

@@ -1,0 +1,83 @@
+"""One clock, one set of definitions: a backend's events become a side's text, arrival times and Metrics.
+
+Every backend (a model in this process, a server) yields the same events (models.backend), with
+times read from the clock the engine gave its job. This module is the only place that turns
+them into numbers, so time to first token, decode speed and token counts mean the same for
+every backend:
+
+- ttft_s: first arrival minus the model call (`Started.at`);
+- ttft_answer_s: first ANSWER arrival minus the model call;
+- decode_tok_s: (output tokens - 1) / (last arrival - first arrival), None with < 2 tokens;
+- output_tokens: the model's or server's count, else the number of arrivals;
+- thinking_tokens: the server's count, else the THINKING arrivals (scaled to the output count
+  when a server counted the output but not the thinking);
+- preprocess_s: the model call minus the job's start; total_s: the end minus the job's start.
+"""
+
+from __future__ import annotations
+
+from models.backend import THINKING, ANSWER, Event, Finished, InputTokens, Note, Started, Tokens
+
+from .results import Metrics, ModelResult
+
+
+def decode_speed(output_tokens: int, first: float | None, last: float | None) -> float | None:
+    if output_tokens < 2 or first is None or last is None or last <= first:
+        return None
+    return (output_tokens - 1) / (last - first)
+
+
+class Stopwatch:
+    """Feeds one side's events into its ModelResult: text and thinking so far, notes, arrival
+    times (seconds from the model call) and, from `Finished`, the Metrics."""
+
+    def __init__(self, result: ModelResult, job_start: float, contended: bool):
+        self.result = result
+        self.job_start = job_start
+        self.contended = contended
+        self.started: Started | None = None
+        self.parts: list[str] = []
+
+    def add(self, event: Event) -> None:
+        r = self.result
+        if isinstance(event, Note):
+            r.notes.append(event.text)
+        elif isinstance(event, Started):
+            self.started = event
+        elif isinstance(event, Tokens):
+            r.token_times += [t - self.started.at for t in event.times]
+            self.parts += event.parts
+            r.text, r.thinking = event.text, event.thinking
+            r.progress.append((r.token_times[-1], len(r.text), len(r.thinking)))
+        elif isinstance(event, Finished):
+            r.text, r.thinking = event.text, event.thinking
+            r.metrics = self._metrics(event)
+
+    def _metrics(self, end: Finished) -> Metrics:
+        start, times = self.started, self.result.token_times
+        arrivals = len(times)
+        output = end.output_tokens if end.output_tokens is not None else arrivals
+        thinking = end.thinking_tokens
+        if thinking is None:
+            counted = self.parts.count(THINKING)
+            thinking = counted if output == arrivals else round(output * counted / max(arrivals, 1))
+        first_answer = next((t for t, p in zip(times, self.parts) if p == ANSWER), None)
+        return Metrics(
+            preprocess_s=start.at - self.job_start,
+            ttft_s=times[0] if times else None,
+            ttft_answer_s=first_answer,
+            decode_tok_s=decode_speed(output, times[0] if times else None, times[-1] if times else None),
+            total_s=end.at - self.job_start,
+            output_tokens=output,
+            thinking_tokens=thinking,
+            answer_tokens=output - thinking,
+            input_tokens=end.input_tokens or start.input_tokens or InputTokens(total=None),
+            device=start.device,
+            dtype=start.dtype,
+            peak_memory_mb=end.peak_memory_mb,
+            memory_scope=end.memory_scope,
+            contended=self.contended,
+            stopped=end.stopped,
+            includes_network=start.includes_network,
+            timed_out=end.timed_out,
+        )

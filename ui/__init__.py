@@ -1,0 +1,41 @@
+"""The Gradio app: one input, two live answers, timing side by side.
+
+    build_demo(slots)          the app (Compare and Evaluate tabs)
+    ui.replay.build_replay_demo(session)   a recorded session, played back, no models
+
+Modules: compare (the Compare tab), evaluate (the Evaluate tab), replay (replay mode),
+format (pure functions from engine results to what components show), session (per-session
+state). Building a demo loads nothing and has no side effects; `app.py` launches it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from engine.slots import ModelSlots
+from models.tiny import TINY_NOTICE
+
+from .compare import CompareTab
+from .evaluate import evaluate_tab
+
+
+def build_demo(
+    slots: ModelSlots, tiny: bool = False, record_dir: str | Path | None = None, lock_models: bool = False
+) -> gr.Blocks:
+    """The app's Blocks. Loads nothing: the caller fills `slots` before or after.
+
+    Recording writes to `record_dir`, or when switched on without one, to a new folder under
+    ./recordings created at the first recorded comparison. `lock_models` shows the models but
+    lets no visitor switch them (the slots are shared by every session).
+    """
+    with gr.Blocks(title="Gemma 4 vs Qwen 3.5") as demo:
+        gr.Markdown("# Gemma 4 vs Qwen 3.5\nOne input, two models, honest timing side by side.")
+        if tiny:
+            gr.Markdown(f"**{TINY_NOTICE}** Started with `--tiny`: timings are real, answers are not.", elem_id="tiny-banner")
+        with gr.Tab("Compare"):
+            CompareTab(slots, record_dir, lock_models).build()
+        with gr.Tab("Evaluate"):
+            evaluate_tab(slots)
+    return demo

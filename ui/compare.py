@@ -1,0 +1,238 @@
+"""The Compare tab: model pickers, the composer, two live answer columns, the timing chart, recording.
+
+`CompareTab.build` lays the components out and wires them; each handler is a method that calls
+the engine (the slots' Comparator) and turns its results into component updates with the pure
+functions of ui.format. Per-browser state (each model's conversation) lives in `gr.State`; the
+only shared objects are the model slots, the stop switches and the recorder, owned here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import gradio as gr
+
+from engine.results import ComparisonResult
+from engine.slots import ModelSlots
+from modalities.errors import InputError
+from modalities.request import CompareRequest, GenerationSettings
+from models.families import LABELS, SIDES
+from models.registry import CHECKPOINTS, PRESETS
+
+from .format import assistant_messages, details_markdown, model_info_markdown, timing_rows, user_message
+from .session import Conversation, RecorderHolder, StopSwitches
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+try:  # On a ZeroGPU Space the generation must run inside spaces.GPU; elsewhere this is a no-op.
+    import spaces
+
+    gpu = spaces.GPU(duration=180)
+except ImportError:
+
+    def gpu(fn):
+        return fn
+
+
+def choices(key: str, extra: list[str] = ()) -> list[str]:
+    """The registry's checkpoints of one family, after any extra sources (replicas, folders)."""
+    return list(dict.fromkeys([*extra, *(c.source for c in CHECKPOINTS if c.family == key)]))
+
+
+def answer_columns(height: int = 420) -> tuple[dict, dict]:
+    """Gemma 4 left, Qwen 3.5 right: each a chat and, under it, its metrics and notes."""
+    chats, details = {}, {}
+    with gr.Row():
+        for key in SIDES:
+            with gr.Column():
+                chats[key] = gr.Chatbot(label=LABELS[key], height=height, elem_id=f"{key}-chat")
+                details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
+    return chats, details
+
+
+def _examples() -> list[list]:
+    root = SAMPLES.parent
+    return [
+        [
+            e["prompt"],
+            [str(root / p) for p in e.get("images", [])] or None,
+            str(root / e["video"]) if e.get("video") else None,
+            str(root / e["audio"]) if e.get("audio") else None,
+            bool(e.get("thinking", False)),
+        ]
+        for e in json.loads((SAMPLES / "examples.json").read_text())
+    ]
+
+
+def _file_paths(files) -> tuple[str, ...]:
+    if not files:
+        return ()
+    return tuple(str(getattr(f, "name", f)) for f in (files if isinstance(files, list) else [files]))
+
+
+def _frame(rows: list[dict]):
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["bar", "seconds", "model"]) if rows else None
+
+
+class CompareTab:
+    def __init__(self, slots: ModelSlots, record_dir: str | Path | None = None, lock_models: bool = False):
+        self.slots = slots
+        self.record_dir = record_dir
+        self.lock_models = lock_models
+        self.switches = StopSwitches()
+        self.recorders = RecorderHolder(record_dir)
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        self.session = gr.State(Conversation())
+        self._pickers()
+        with gr.Row():
+            with gr.Column(scale=3):
+                self.prompt = gr.Textbox(label="Prompt", lines=3, placeholder="Ask both models…", elem_id="prompt")
+                with gr.Row():
+                    self.images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="images")
+                    self.video = gr.Video(label="Video", sources=["upload"], elem_id="video")
+                    self.audio = gr.Audio(label="Audio", sources=["upload", "microphone"], type="filepath", elem_id="audio")
+            with gr.Column(scale=1):
+                with gr.Accordion("Settings (both models alike)", open=False):
+                    self.system = gr.Textbox(label="System prompt", lines=2)
+                    self.max_new_tokens = gr.Slider(1, 4096, value=512, step=1, label="Max new tokens")
+                    self.temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature (0 = greedy)")
+                    self.top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.01, label="Top-p")
+                    self.seed = gr.Number(value=0, precision=0, label="Seed")
+                self.thinking = gr.Checkbox(label="Thinking mode", value=False)
+                compare_btn = gr.Button("Compare", variant="primary", elem_id="compare")
+                with gr.Row():
+                    stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
+                    clear_btn = gr.Button("Clear", elem_id="clear")
+        self.chats, self.details = answer_columns()
+        self.chart = gr.BarPlot(
+            value=None, x="bar", y="seconds", color="model", label="Timing (seconds, lower is better)", x_title=" ",
+            elem_id="timing-chart",
+        )
+        with gr.Accordion("Raw result (JSON)", open=False):
+            self.raw = gr.JSON(label="Same object as `python app.py compare --json`", elem_id="raw")
+        with gr.Accordion("Recording", open=False):
+            with gr.Row():
+                self.record = gr.Checkbox(value=self.record_dir is not None, label="Record every comparison", elem_id="record")
+                zip_btn = gr.Button("Download the session (.zip)", elem_id="zip")
+            zip_file = gr.File(label="Session archive", interactive=False, elem_id="zip-file")
+        gr.Examples(_examples(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples")
+
+        # --- wiring ---------------------------------------------------------------------------
+        outputs = [*self.chats.values(), *self.details.values(), self.chart, self.raw, self.session]
+        inputs = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
+                  self.temperature, self.top_p, self.seed, self.thinking, self.session, self.record]
+        compare_btn.click(self.compare, inputs, outputs, api_name="compare")
+        self.prompt.submit(self.compare, inputs, outputs, api_name=False)
+        stop_btn.click(self.stop, None, None, queue=False, api_name=False)
+        clear_btn.click(self.clear, None, [*outputs, self.prompt, self.images, self.video, self.audio], api_name=False)
+        zip_btn.click(self.session_zip, None, zip_file, api_name="session_zip")
+        self.preset.change(self.pick_preset, self.preset, list(self.pickers.values()), api_name=False)
+        for key in SIDES if not self.lock_models else ():
+            self.pickers[key].change(self.loader(key), self.pickers[key], self.infos[key], api_name=f"load_{key}")
+
+    def _pickers(self) -> None:
+        with gr.Row():
+            self.preset = gr.Dropdown(
+                choices=[(f"{p.name}: {p.note}", p.name) for p in PRESETS.values()],
+                value=None, label="Matched pair", scale=1, interactive=not self.lock_models,
+            )
+            self.pickers, self.infos = {}, {}
+            for key in SIDES:
+                with gr.Column(scale=2):
+                    current = self.slots.source(key)
+                    self.pickers[key] = gr.Dropdown(
+                        choices=choices(key, [current] if current else []),
+                        value=current,
+                        allow_custom_value=True,
+                        label=f"{LABELS[key]} model (hub id or local folder)",
+                        interactive=not self.lock_models,
+                    )
+                    self.infos[key] = gr.Markdown(model_info_markdown(self.slots.side(key)), elem_id=f"{key}-info")
+
+    # --- handlers -----------------------------------------------------------------------------
+
+    def _render(self, state: ComparisonResult, convo: Conversation, user: dict) -> dict:
+        out = {}
+        for key in SIDES:
+            r = state.results[key]
+            out[self.chats[key]] = [*convo.shown[key], user, *assistant_messages(r)]
+            out[self.details[key]] = details_markdown(r)
+        return out
+
+    @gpu
+    def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
+                thinking, convo: Conversation, recording, req: gr.Request):
+        request = CompareRequest(
+            prompt=prompt or "",
+            images=_file_paths(image_files),
+            video=video_file or None,
+            audio=audio_file or None,
+            system=system or "",
+            settings=GenerationSettings(
+                max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
+                seed=int(seed), thinking=bool(thinking),
+            ),
+        )
+        stop = self.switches.arm(req.session_hash)
+        user = user_message(request)
+        try:
+            stream = self.slots.comparator.stream(request, stop_event=stop, histories=convo.turns)
+            state = next(stream)  # validation happens here: bad input raises before any model runs
+            yield self._render(state, convo, user)
+            for state in stream:
+                yield self._render(state, convo, user)
+        except InputError as e:
+            raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
+        finally:
+            self.switches.disarm(req.session_hash)
+        if recording:
+            self.recorders.get().record(state)  # durable before the comparison is reported done
+        final = self._render(state, convo, user)
+        for key in SIDES:  # this exchange becomes part of each model's own conversation
+            if key in state.turns:
+                convo.turns[key].append(state.turns[key])
+            convo.shown[key] = final[self.chats[key]]
+        final[self.chart] = _frame(timing_rows(state))
+        final[self.raw] = state.to_dict()
+        final[self.session] = convo
+        yield final
+
+    def stop(self, req: gr.Request) -> None:
+        self.switches.stop(req.session_hash)
+
+    def clear(self) -> dict:
+        empty = {c: [] for c in self.chats.values()} | {d: " " for d in self.details.values()}
+        return empty | {
+            self.prompt: "", self.images: None, self.video: None, self.audio: None, self.chart: None,
+            self.raw: None, self.session: Conversation(),
+        }
+
+    def session_zip(self) -> str:
+        if self.recorders.current is None:
+            raise gr.Error("Nothing recorded yet: switch recording on and run a comparison.")
+        return str(self.recorders.current.archive())
+
+    def pick_preset(self, name) -> dict:
+        if not name:
+            return {}
+        chosen = PRESETS[name]
+        return {self.pickers[key]: getattr(chosen, key) for key in SIDES}
+
+    def loader(self, key: str):
+        """The handler that loads what a visitor picks for side `key`."""
+
+        def load(source, progress=gr.Progress()):
+            if not source:
+                return model_info_markdown(self.slots.side(key))
+            progress(0.1, desc=f"Loading {source}")
+            side = self.slots.load(key, source)
+            progress(1.0)
+            return model_info_markdown(side)
+
+        return load

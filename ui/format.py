@@ -1,0 +1,104 @@
+"""Engine results as what the app's components show. Pure functions: no Gradio, no state.
+
+Each takes typed results (engine.results) and returns chat messages, Markdown or chart rows,
+so they can be tested without a browser and are shared by the live app and replay.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.results import ComparisonResult, ModelResult, Status
+from modalities.request import CompareRequest
+from models.families import LABELS, SIDES
+
+
+def _fmt(value, unit: str = "", digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def user_message(request: CompareRequest) -> dict:
+    media = [Path(p).name for p in (*request.images, request.video, request.audio) if p]
+    text = request.prompt or "(no text)"
+    return {"role": "user", "content": text + (f"\n\n*Attached: {', '.join(media)}*" if media else "")}
+
+
+def assistant_messages(result: ModelResult) -> list[dict]:
+    messages = []
+    if result.thinking:
+        done = result.status != Status.RUNNING
+        messages.append(
+            {
+                "role": "assistant",
+                "content": result.thinking,
+                "metadata": {"title": "Thinking", "status": "done" if done else "pending"},
+            }
+        )
+    if result.text or (result.status in (Status.RUNNING, Status.PENDING) and not result.error):
+        messages.append({"role": "assistant", "content": result.text or "…"})
+    if result.error:
+        messages.append({"role": "assistant", "content": f"**Error:** {result.error}"})
+    elif result.status == Status.SKIPPED:
+        messages.append({"role": "assistant", "content": "(not run: it takes none of the inputs)"})
+    return messages
+
+
+def input_tokens_text(tokens) -> str:
+    """`total 120 (text 20, image 100)`; a server that counts only the total shows just that."""
+    parts = ", ".join(f"{m} {n}" for m in ("text", "image", "video", "audio") if (n := getattr(tokens, m)))
+    total = "—" if tokens.total is None else str(tokens.total)
+    return f"total {total}" + (f" ({parts})" if parts else "")
+
+
+def details_markdown(result: ModelResult) -> str:
+    """The metrics table and every note, skipped input and error of one side."""
+    lines = [f"- **{skipped}**" for skipped in result.skipped_inputs]
+    lines += [f"- {note}" for note in result.notes]
+    m = result.metrics
+    if m:
+        lines += [
+            "",
+            "| metric | value |",
+            "|---|---|",
+            f"| time to first token | {_fmt(m.ttft_s, ' s', 3)} |",
+            f"| time to first answer token | {_fmt(m.ttft_answer_s, ' s', 3)} |",
+            f"| decode speed | {_fmt(m.decode_tok_s, ' tok/s', 1)} |",
+            f"| total (incl. preprocessing {_fmt(m.preprocess_s, ' s', 2)}) | {_fmt(m.total_s, ' s')} |",
+            f"| output tokens (thinking) | {m.output_tokens} ({m.thinking_tokens}) |",
+            f"| input tokens | {input_tokens_text(m.input_tokens)} |",
+            f"| device, dtype, peak memory | {m.device}, {m.dtype}, {_fmt(m.peak_memory_mb, ' MiB', 0)} |",
+        ]
+        if m.contended:
+            lines.append("\n*Both models ran at once: these timings are contended.*")
+    elif result.status == Status.RUNNING:
+        lines.append(f"\n*Generating… {len(result.token_times)} tokens*")
+    return "\n".join(lines) or " "
+
+
+def timing_rows(result: ComparisonResult) -> list[dict]:
+    """Rows for the timing chart: seconds per metric per model."""
+    rows = []
+    for key in SIDES:
+        m = result.results[key].metrics
+        if not m:
+            continue
+        for label, value in (("first token", m.ttft_s), ("first answer token", m.ttft_answer_s), ("total", m.total_s)):
+            if value is not None:
+                rows.append({"bar": f"{label} · {LABELS[key]}", "seconds": round(value, 4), "model": LABELS[key]})
+    return rows
+
+
+def model_info_markdown(side) -> str:
+    """One line under a model picker: what is loaded, where, and what it takes."""
+    if side.backend is None:
+        return f"**not loaded** — {side.load_error}"
+    if side.loaded is None:  # served remotely
+        accepts = " / ".join(side.backend.capabilities.modalities)
+        return f"`{side.backend.source}` · remote server · accepts {accepts} · timings include the network"
+    loaded, caps = side.loaded, side.loaded.capabilities
+    replica = " · **offline replica (random weights)**" if loaded.is_replica else ""
+    size = f"{loaded.footprint_mb / 1024:.1f} GiB" if loaded.footprint_mb >= 1024 else f"{loaded.footprint_mb:.1f} MiB"
+    return (
+        f"`{loaded.source}` · {size} on {loaded.device} ({loaded.dtype})"
+        f" · accepts {' / '.join(caps.modalities)}{replica}"
+    )
