@@ -21,6 +21,7 @@ import sys
 def _model_args(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
     """The model options, on the root parser (with their defaults) and on each command (without:
     there an option left out must not overwrite the one given before the command)."""
+    from models.families import SIDES
     from models.registry import DEFAULT_PRESET, PRESETS
 
     # Each has an environment variable too, for hosts that start `python app.py` with no arguments (Spaces).
@@ -43,7 +44,7 @@ def _model_args(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
         "--fast", action="store_true",
         help="static cache + compiled decoding (CUDA graphs on a GPU); compiles while the model loads",
     )
-    for key in ("gemma", "qwen"):
+    for key in SIDES:
         parser.add_argument(
             f"--{key}-endpoint", metavar="URL",
             help=f"stream {key} from an OpenAI-compatible server (e.g. http://host:8000/v1); --{key} names the model",

@@ -24,13 +24,15 @@ class Family:
     hearing_names: tuple[str, ...] = ()
     # The most audio the family's processor takes (Gemma 4: 750 tokens of 40 ms).
     max_audio_s: float | None = None
+    # Gated DeltaNet layers, whose speed depends on optional kernels (models.fastpath).
+    linear_attention: bool = False
 
 
 GEMMA = Family(
     "gemma", "Gemma 4", ("gemma4",), "<|channel>", "<channel|>", thinking_label="thought",
     hearing_names=("e2b", "e4b"), max_audio_s=30.0,
 )
-QWEN = Family("qwen", "Qwen 3.5", ("qwen3_5", "qwen3_5_moe"), "<think>", "</think>")
+QWEN = Family("qwen", "Qwen 3.5", ("qwen3_5", "qwen3_5_moe"), "<think>", "</think>", linear_attention=True)
 FAMILIES = {f.key: f for f in (GEMMA, QWEN)}
 SIDES = tuple(FAMILIES)  # the two columns, Gemma 4 left
 LABELS = {key: f.label for key, f in FAMILIES.items()}

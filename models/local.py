@@ -48,7 +48,7 @@ class LocalBackend:
             **({"fast_path_error": m.fast_error} if m.fast_error else {}),
             "compile_s": m.compile_s,
             "attention": getattr(m.model.config, "_attn_implementation", None),
-            **({"linear_attention_kernels": linear_attention_kernels()} if m.family.key == "qwen" else {}),
+            **({"linear_attention_kernels": linear_attention_kernels()} if m.family.linear_attention else {}),
         }
 
     def run(self, job: Job) -> Iterator[Event]:
