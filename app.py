@@ -123,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=defaults.seed)
     compare.add_argument("--thinking", action="store_true", help="switch on both families' thinking mode")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
-    compare.add_argument("--record", metavar="PATH", help="append this comparison to a session folder")
+    compare.add_argument(
+        "--record", metavar="PATH", default=argparse.SUPPRESS, help="append this comparison to a session folder"
+    )
 
     export = commands.add_parser("export", help="write a report of a recorded session")
     export.add_argument("path", help="the session folder")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from models.backend import Backend
 from models.families import FAMILIES, SIDES
 from models.loading import LoadedModel
+from models.registry import DEFAULT_PRESET
 
 
 @dataclass
@@ -42,7 +43,7 @@ class ModelOptions:
     """What the user chose for the models, before anything is loaded."""
 
     tiny: bool = False  # the offline replicas, for any side not named explicitly
-    preset: str = "small"
+    preset: str = DEFAULT_PRESET
     sources: dict[str, str | None] = field(default_factory=dict)  # side -> hub id or folder
     endpoints: dict[str, str | None] = field(default_factory=dict)  # side -> OpenAI-compatible URL
     accepts: dict[str, list[str] | None] = field(default_factory=dict)  # side -> what a served model takes

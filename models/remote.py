@@ -118,10 +118,10 @@ class RemoteBackend:
                     content = delta.content if delta else None
                     if thought or content:
                         reasoning += thought or ""
-                        answer_before = splitter.split()[0]
+                        marked_before = splitter.split()[1]
                         splitter.add(content or "")
                         answer, marked = splitter.split()
-                        part = ANSWER if content and answer != answer_before else THINKING
+                        part = THINKING if thought or marked != marked_before else ANSWER
                         arrived += 1
                         yield Tokens((now,), (part,), answer, (reasoning + marked).strip())
                     # 3. Stop and the whole-stream limit are checked at every chunk.
@@ -152,7 +152,9 @@ class RemoteBackend:
             yield Note("the server sent no usage: token counts are streamed chunks")
         answer, marked = splitter.split()
         thinking = (reasoning + marked).strip()
-        if thinking and output is not None and not thinking_tokens:
+        if not thinking:
+            thinking_tokens = 0
+        elif output is not None and not thinking_tokens:
             thinking_tokens = None  # a server that counts no reasoning tokens has not counted them
             yield Note("thinking tokens estimated from the share of thinking chunks (the server did not count them)")
         prompt_tokens = usage.prompt_tokens if usage else None
