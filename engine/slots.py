@@ -13,7 +13,7 @@ import threading
 from models.families import SIDES
 
 from .comparator import Comparator
-from .sides import ModelOptions, Side, load_side
+from .sides import ModelOptions, Side, load_side, settle
 
 
 class ModelSlots:
@@ -42,6 +42,7 @@ class ModelSlots:
                 _release()
             side = load_side(key, source, self.options.device, self.options.fast)
             self.comparator.put(side)
+            settle(self.comparator.sides)
             return side
 
 

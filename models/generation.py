@@ -193,14 +193,14 @@ def generate_events(loaded: LoadedModel, prepared: PreparedInputs, job: Job) -> 
     )
 
 
-def warm_up(loaded: LoadedModel) -> None:
+def warm_up(loaded: LoadedModel) -> float:
     """Untimed generations, so lazy initialisation and compilation never land in a user's request.
 
     They go through the same chat template and processor as requests (so `generate` sees the
     same inputs), text alone and with an image where the model takes one. On the fast path,
     prompts and generations of different lengths let torch see which shapes vary and compile
-    once for all of them (CUDA graphs recorded on a GPU) before any user waits; the time it took
-    is kept as `compile_s`.
+    once for all of them (CUDA graphs recorded on a GPU) before any user waits. Returns the
+    seconds it took (on the fast path: the compile time).
     """
     import torch
     from PIL import Image
@@ -223,5 +223,4 @@ def warm_up(loaded: LoadedModel) -> None:
             batch = prepare(loaded, inputs, thinking=False).batch
             config = generation_config(loaded, GenerationSettings(max_new_tokens=new_tokens, temperature=0.0))
             loaded.model.generate(**batch, generation_config=config)
-    if loaded.fast:
-        loaded.compile_s = time.perf_counter() - start
+    return time.perf_counter() - start

@@ -7,12 +7,14 @@ import pytest
 from conftest import SAMPLES, request
 from modalities.request import GenerationSettings
 from engine.comparator import Comparator
-from engine.sides import load_side
+from engine.sides import ModelOptions, load_side, make_sides
 
 
 @pytest.fixture(scope="module")
 def fast_sides(replica_dirs):
-    sides = {k: load_side(k, str(d), fast=True) for k, d in zip(("gemma", "qwen"), replica_dirs)}
+    """Both replicas on the fast path, loaded as the app and the commands load them."""
+    options = ModelOptions(sources={k: str(d) for k, d in zip(("gemma", "qwen"), replica_dirs)}, fast=True)
+    sides = make_sides(options)
     for key, side in sides.items():
         assert side.loaded is not None, side.load_error
     return sides
