@@ -1,10 +1,14 @@
 """The contract between the engine and whatever generates for a side: one `Job` in, events out.
 
 A backend (models.local for a checkpoint in this process, models.remote for a server) is given
-one Job and yields events: `Started` when the model is called, `Tokens` as they arrive, any
+one Job and yields events: `Started` once the model is called, `Tokens` as they arrive, any
 `Note`, and one `Finished`. Every time in an event is read from the job's clock, so every
 backend is measured with one clock; turning events into metrics is the engine's job
 (engine.timing), done the same way for every backend. A backend never computes a metric.
+
+A backend yields nothing before `Started`, and announces it only after the call has begun: a
+yield hands control to the reader (the app's page updates), whose time must never be counted
+as the model's.
 
 A failure the user should read is raised as `BackendError`, whose message is the whole story
 (which model, what happened, what to try); anything else is an internal error.
@@ -22,6 +26,12 @@ from modalities.request import GenerationSettings
 from modalities.routing import Capabilities, RoutedInputs
 
 from .families import Family
+
+
+# How often a backend hands over what has arrived: smooth to the eye, and rare enough to cost
+# nothing. Arrivals are stamped as they happen, in the thread that receives them, so batching
+# them costs no accuracy.
+UPDATE_INTERVAL_S = 0.025
 
 
 class BackendError(RuntimeError):

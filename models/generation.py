@@ -20,15 +20,13 @@ from pathlib import Path
 
 from modalities.request import GenerationSettings
 
-from .backend import BackendError, Event, Finished, Job, Started, Tokens
+from .backend import UPDATE_INTERVAL_S, BackendError, Event, Finished, Job, Started, Tokens
 from .fastpath import fast_overrides
 from .loading import LoadedModel
 from .prompting import PreparedInputs
 from .thinking import ThinkingSplitter
 
 
-# How often a stream refreshes its text: smooth to the eye, and rare enough to cost nothing.
-UPDATE_INTERVAL_S = 0.025
 # How long past the per-side timeout a generation that does not return is waited for.
 HANG_GRACE_S = 10.0
 
@@ -139,10 +137,11 @@ def generate_events(loaded: LoadedModel, prepared: PreparedInputs, job: Job) -> 
         torch.cuda.reset_peak_memory_stats()
     torch.manual_seed(job.settings.seed)
     worker = threading.Thread(target=work, name=f"generate-{loaded.family.key}", daemon=True)
-    # 1. The model call: from here on every arrival counts towards the model's own time.
+    # 1. The model call: from here on every arrival counts towards the model's own time. It is
+    # announced after the call, so the reader's time (the UI's) never lands in between.
     t0 = job.clock()
-    yield Started(t0, prepared.input_tokens, loaded.device, loaded.dtype)
     worker.start()
+    yield Started(t0, prepared.input_tokens, loaded.device, loaded.dtype)
     try:
         finished = False
         while not finished:

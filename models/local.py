@@ -55,11 +55,13 @@ class LocalBackend:
         import torch
 
         prepared = prepare(self.loaded, job.routed, job.settings.thinking, job.history)
-        for note in prepared.notes:
-            yield Note(note)
         self._check_context(prepared.input_tokens.total, job.settings.max_new_tokens)
         try:
-            yield from generate_events(self.loaded, prepared, job)
+            events = generate_events(self.loaded, prepared, job)
+            yield next(events)  # Started: nothing is yielded before the model call (models.backend)
+            for note in prepared.notes:
+                yield Note(note)
+            yield from events
         except torch.OutOfMemoryError:
             self._release()
             raise BackendError(

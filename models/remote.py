@@ -13,13 +13,15 @@ does not serve) is raised as a BackendError naming the server.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from modalities.routing import Capabilities
 
-from .backend import ANSWER, THINKING, BackendError, Event, Finished, InputTokens, Job, Note, Started, Tokens
+from .backend import ANSWER, THINKING, UPDATE_INTERVAL_S, BackendError, Event, Finished, InputTokens, Job, Note, Started, Tokens
 from .families import Family
 from .openai_messages import build_messages
 from .thinking import MarkerSplitter
@@ -100,36 +102,46 @@ class RemoteBackend:
         timeout_s = job.timeout_s or DEFAULT_TIMEOUT_S
         params = self._params(job)
         splitter = MarkerSplitter(self.family)
-        reasoning, usage, arrived = "", None, 0
+        reasoning, marked, answer, usage, arrived = "", "", "", None, 0
         stopped = timed_out = False
-        yield Note("timed on the client: timings include the network and the server's queue")
         # 1. The request: its inputs are encoded above, so the model's time starts here.
         t0 = job.clock()
-        yield Started(t0, InputTokens(total=None), "remote", "server", includes_network=True)
         try:
             stream = self._client(timeout_s).chat.completions.create(**params)
+            yield Started(t0, InputTokens(total=None), "remote", "server", includes_network=True)
+            yield Note("timed on the client: timings include the network and the server's queue")
             with stream:
-                for chunk in stream:
-                    # 2. Each chunk is stamped on arrival; usage comes in the last one.
-                    now = job.clock()
-                    usage = chunk.usage or usage
-                    delta = chunk.choices[0].delta if chunk.choices else None
-                    thought = delta and (getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None))
-                    content = delta.content if delta else None
-                    if thought or content:
-                        reasoning += thought or ""
-                        marked_before = splitter.split()[1]
-                        splitter.add(content or "")
-                        answer, marked = splitter.split()
-                        part = THINKING if thought or marked != marked_before else ANSWER
-                        arrived += 1
-                        yield Tokens((now,), (part,), answer, (reasoning + marked).strip())
-                    # 3. Stop and the whole-stream limit are checked at every chunk.
-                    if job.stop.is_set():
-                        stopped = True
+                # 2. A thread reads the stream and stamps each chunk as it arrives, so the time
+                # the reader (the page) takes never delays a stamp; usage comes in the last chunk.
+                chunks = _StampedChunks(stream, job.clock)
+                while True:
+                    ended = chunks.done.wait(UPDATE_INTERVAL_S)
+                    times, parts = [], []
+                    for now, chunk in chunks.take():
+                        usage = chunk.usage or usage
+                        delta = chunk.choices[0].delta if chunk.choices else None
+                        thought = delta and (getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None))
+                        content = delta.content if delta else None
+                        if thought or content:
+                            reasoning += thought or ""
+                            marked_before = marked
+                            splitter.add(content or "")
+                            answer, marked = splitter.split()
+                            times.append(now)
+                            parts.append(THINKING if thought or marked != marked_before else ANSWER)
+                    arrived += len(times)
+                    if times:
+                        yield Tokens(tuple(times), tuple(parts), answer, (reasoning + marked).strip())
+                    if ended:
+                        if chunks.error is not None:
+                            raise chunks.error
+                        end = chunks.end
                         break
-                    if now - t0 > timeout_s:
-                        timed_out = True
+                    # 3. Stop and the whole-stream limit; leaving `with` closes the connection.
+                    stopped = job.stop.is_set()
+                    timed_out = not stopped and job.clock() - t0 > timeout_s
+                    if stopped or timed_out:
+                        end = job.clock()
                         break
         except openai.APITimeoutError:
             raise BackendError(f"{self.family.label} server at {self.url}: timed out after {timeout_s:.0f} s") from None
@@ -141,7 +153,6 @@ class RemoteBackend:
                 f"{self.family.label} server at {self.url} answered HTTP {e.status_code} for model "
                 f"'{self.served_model}': {_reason(e)}"
             ) from None
-        end = job.clock()
         # 4. The counts: the server's own where it sent them; else the engine counts the chunks.
         output = thinking_tokens = None
         if usage and usage.completion_tokens is not None:
@@ -163,6 +174,34 @@ class RemoteBackend:
             stopped=stopped, timed_out=timed_out, memory_scope="server",
             input_tokens=InputTokens(total=prompt_tokens) if prompt_tokens is not None else None,
         )
+
+
+class _StampedChunks:
+    """Iterates a stream in its own thread, stamping each chunk with the job's clock on arrival."""
+
+    def __init__(self, stream, clock):
+        self._queue: queue.Queue = queue.Queue()
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.end: float | None = None
+        threading.Thread(target=self._read, args=(stream, clock), name="remote-stream", daemon=True).start()
+
+    def _read(self, stream, clock) -> None:
+        try:
+            for chunk in stream:
+                self._queue.put((clock(), chunk))
+        except BaseException as e:  # raised in the reading generator, which knows the server
+            self.error = e
+        finally:
+            self.end = clock()
+            self.done.set()
+
+    def take(self) -> list:
+        """Every (arrival, chunk) so far."""
+        items = []
+        while not self._queue.empty():
+            items.append(self._queue.get_nowait())
+        return items
 
 
 def _reason(e: Exception) -> str:

@@ -205,3 +205,19 @@ def test_marker_splitter(family, chunks, answer, thinking):
     for chunk in chunks:
         splitter.add(chunk)
     assert splitter.split() == (answer, thinking)
+
+
+def test_stop_ends_a_remote_stream_and_keeps_its_text(replica_dirs, tmp_path):
+    """The Qwen replica answers this prompt at length; Stop ends the stream after a few chunks."""
+    proc, url = start_server(replica_dirs[1], tmp_path, "qwen")
+    try:
+        comparator = Comparator({"gemma": Side("gemma", load_error="off"), "qwen": remote_side("qwen", url, str(replica_dirs[1]))})
+        stop = threading.Event()
+        for state in comparator.stream(request("What is shown?", GenerationSettings(max_new_tokens=3000, temperature=0)), stop_event=stop):
+            if len(state.results["qwen"].token_times) >= 3:
+                stop.set()
+        qwen = state.results["qwen"]
+        assert qwen.status == "stopped" and qwen.metrics.stopped, (qwen.status, qwen.error)
+        assert 3 <= qwen.metrics.output_tokens < 3000 and qwen.text + qwen.thinking, "the partial answer is kept"
+    finally:
+        stop_server(proc)
