@@ -108,12 +108,12 @@ class RemoteBackend:
         t0 = job.clock()
         try:
             stream = self._client(timeout_s).chat.completions.create(**params)
-            yield Started(t0, InputTokens(total=None), "remote", "server", includes_network=True)
-            yield Note("timed on the client: timings include the network and the server's queue")
             with stream:
-                # 2. A thread reads the stream and stamps each chunk as it arrives, so the time
-                # the reader (the page) takes never delays a stamp; usage comes in the last chunk.
+                # 2. A thread reads the stream and stamps each chunk as it arrives, from before
+                # the first yield, so the time the reader (the page) takes never delays a stamp.
                 chunks = _StampedChunks(stream, job.clock)
+                yield Started(t0, InputTokens(total=None), "remote", "server", includes_network=True)
+                yield Note("timed on the client: timings include the network and the server's queue")
                 while True:
                     ended = chunks.done.wait(UPDATE_INTERVAL_S)
                     times, parts = [], []

@@ -213,3 +213,19 @@ def test_environment_names_models_and_versions(comparator):
     assert env["torch"] and env["transformers"]
     assert env["models"]["gemma"]["family"] == "Gemma 4" and env["models"]["qwen"]["family"] == "Qwen 3.5"
     assert env["models"]["gemma"]["replica"] is True
+
+
+def test_a_slow_reader_does_not_count_as_the_models_time(sides):
+    """The page may take its time over every update; the model's times must not include it."""
+    import time
+
+    settings = GenerationSettings(max_new_tokens=12, temperature=0)
+    quick = Comparator(sides).run(request(settings=settings))
+    slow = None
+    for slow in Comparator(sides).stream(request(settings=settings)):
+        time.sleep(0.4)  # a page that takes 0.4 s over each update
+    for key in ("gemma", "qwen"):
+        q, s = quick.results[key].metrics, slow.results[key].metrics
+        assert s.ttft_s < q.ttft_s + 0.2, f"{key}: the reader's pause landed in time to first token ({s.ttft_s:.2f} s)"
+        assert s.preprocess_s < q.preprocess_s + 0.2, f"{key}: the reader's pause landed in preprocessing"
+        assert s.total_s < q.total_s + 0.3, f"{key}: the reader's pauses landed in the total ({s.total_s:.2f} s)"

@@ -221,3 +221,15 @@ def test_stop_ends_a_remote_stream_and_keeps_its_text(replica_dirs, tmp_path):
         assert 3 <= qwen.metrics.output_tokens < 3000 and qwen.text + qwen.thinking, "the partial answer is kept"
     finally:
         stop_server(proc)
+
+
+def test_a_slow_reader_does_not_delay_remote_arrivals(gemma_server, replica_dirs):
+    """Chunks are stamped as they arrive, not when the page gets round to reading them."""
+    comparator = _remote_comparator(gemma_server, replica_dirs[0])
+    settings = GenerationSettings(max_new_tokens=12, temperature=0)
+    quick = comparator.run(request("Describe.", settings)).results["gemma"].metrics
+    for state in comparator.stream(request("Describe.", settings)):
+        time.sleep(0.4)
+    slow = state.results["gemma"].metrics
+    assert slow.ttft_s < quick.ttft_s + 0.25, f"the reader's pause landed in time to first token ({slow.ttft_s:.2f} s)"
+    assert slow.total_s < quick.total_s + 0.35, f"the reader's pauses landed in the total ({slow.total_s:.2f} s)"
