@@ -84,3 +84,17 @@ def test_evaluate_tab_runs_a_suite(server):
     assert rows[2][3] == "n/a", "the audio task does not count for Qwen 3.5"
     with pytest.raises(Exception, match="not in the list of choices|not one of the shipped suites"):
         client.predict("/etc/passwd", 3, False, api_name="/evaluate")
+
+
+def test_switching_a_model_is_seen_by_the_next_comparison(server, replica_dirs, tmp_path_factory):
+    """The picker's load endpoint puts the new model in its slot; the next comparison runs it."""
+    import shutil
+
+    copy = shutil.copytree(replica_dirs[0], tmp_path_factory.mktemp("switch") / "gemma-copy")
+    client = Client(server.url, verbose=False)
+    info = client.predict(str(copy), api_name="/load_gemma")
+    assert str(copy) in info and "offline replica" in info, info
+    *_, raw = call_compare(client, "Which model?")
+    assert raw["results"]["gemma"]["source"] == str(copy) and raw["results"]["gemma"]["error"] is None
+    assert raw["environment"]["models"]["gemma"]["source"] == str(copy)
+    assert raw["results"]["qwen"]["source"] == str(replica_dirs[1]), "the other slot is untouched"
