@@ -23,6 +23,7 @@ def _model_args(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
     there an option left out must not overwrite the one given before the command)."""
     from models.families import SIDES
     from models.registry import DEFAULT_PRESET, PRESETS
+    from models.remote import API_KEY_ENV
 
     # Each has an environment variable too, for hosts that start `python app.py` with no arguments (Spaces).
     env = os.environ.get
@@ -54,7 +55,7 @@ def _model_args(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
             help="what the served model takes besides text, e.g. image,video,audio (default: found or assumed)",
         )
     parser.add_argument(
-        "--api-key-env", default="OPENAI_API_KEY", metavar="NAME",
+        "--api-key-env", default=API_KEY_ENV, metavar="NAME",
         help="environment variable holding the servers' API key (never printed or recorded)",
     )
 

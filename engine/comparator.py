@@ -17,7 +17,7 @@ from types import MappingProxyType
 from modalities.limits import DEFAULT_LIMITS, Limits
 from modalities.request import CompareRequest, Inputs, validate_request
 from modalities.routing import route
-from models.backend import BackendError, Finished, Job, Turn
+from models.backend import BackendError, Finished, Job, Turn, one_line
 from models.families import SIDES
 from models.tiny import TINY_NOTICE
 
@@ -111,8 +111,7 @@ class Comparator:
             except BackendError as e:
                 result.status, result.error = Status.ERROR, str(e)
             except Exception as e:  # an internal error on one side must not end the other's run
-                message = str(e).splitlines()[0][:300] if str(e) else ""
-                result.status, result.error = Status.ERROR, f"{type(e).__name__}: {message}"
+                result.status, result.error = Status.ERROR, one_line(e)
             if result.status in (Status.DONE, Status.STOPPED):  # what was shown continues its conversation
                 turns[side.key] = Turn(routed, result.text)
         yield

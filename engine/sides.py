@@ -12,10 +12,11 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from models.backend import Backend
+from models.backend import Backend, one_line
 from models.families import FAMILIES, SIDES
 from models.loading import LoadedModel
 from models.registry import DEFAULT_PRESET
+from models.remote import API_KEY_ENV
 
 
 @dataclass
@@ -47,7 +48,7 @@ class ModelOptions:
     sources: dict[str, str | None] = field(default_factory=dict)  # side -> hub id or folder
     endpoints: dict[str, str | None] = field(default_factory=dict)  # side -> OpenAI-compatible URL
     accepts: dict[str, list[str] | None] = field(default_factory=dict)  # side -> what a served model takes
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str = API_KEY_ENV
     device: str | None = None
     fast: bool = False
 
@@ -83,7 +84,7 @@ def load_side(key: str, source: str | None, device: str | None = None, fast: boo
     except Exception as e:  # a compile failure must not cost the model: fall back to the eager path
         if not loaded.fast:
             raise
-        loaded.fast, loaded.fast_error = False, f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"
+        loaded.fast, loaded.fast_error = False, one_line(e)
         warm_up(loaded)
     return Side(key, LocalBackend(loaded))
 
@@ -102,7 +103,9 @@ def settle(sides: Mapping[str, Side]) -> None:
             warm_up(side.loaded)
 
 
-def remote_side(key: str, url: str, model: str | None, accepts: list[str] | None = None, api_key_env: str = "OPENAI_API_KEY") -> Side:
+def remote_side(
+    key: str, url: str, model: str | None, accepts: list[str] | None = None, api_key_env: str = API_KEY_ENV
+) -> Side:
     """A Side served from `url`, or one carrying the reason it cannot be."""
     from models.remote import remote_backend
 
@@ -111,12 +114,12 @@ def remote_side(key: str, url: str, model: str | None, accepts: list[str] | None
     return Side(key, remote_backend(FAMILIES[key], url, model, accepts, api_key_env))
 
 
-def make_side(key: str, options: ModelOptions, source: str | None = None) -> Side:
-    """One side as the options say: from its server where an endpoint is given, else loaded here."""
+def make_side(key: str, options: ModelOptions, source: str) -> Side:
+    """One side as the options say: from its server where an endpoint is given, else `source` loaded here."""
     endpoint = options.endpoints.get(key)
     if endpoint:
         return remote_side(key, endpoint, options.sources.get(key), options.accepts.get(key), options.api_key_env)
-    return load_side(key, source or resolve_sources(options)[key], options.device, options.fast)
+    return load_side(key, source, options.device, options.fast)
 
 
 def make_sides(options: ModelOptions, say: Callable[[str], None] = lambda line: None) -> dict[str, Side]:

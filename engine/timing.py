@@ -16,7 +16,7 @@ every backend:
 
 from __future__ import annotations
 
-from models.backend import THINKING, ANSWER, Event, Finished, InputTokens, Note, Started, Tokens
+from models.backend import ANSWER, THINKING, Event, Finished, Note, Started, Tokens
 
 from .results import Metrics, ModelResult
 
@@ -58,9 +58,8 @@ class Stopwatch:
         arrivals = len(times)
         output = end.output_tokens if end.output_tokens is not None else arrivals
         thinking = end.thinking_tokens
-        if thinking is None:
-            counted = self.parts.count(THINKING)
-            thinking = counted if output == arrivals else round(output * counted / max(arrivals, 1))
+        if thinking is None:  # the thinking arrivals' share of the output (all of them when counted here)
+            thinking = round(output * self.parts.count(THINKING) / arrivals) if arrivals else 0
         first_answer = next((t for t, p in zip(times, self.parts) if p == ANSWER), None)
         return Metrics(
             preprocess_s=start.at - self.job_start,
@@ -71,7 +70,7 @@ class Stopwatch:
             output_tokens=output,
             thinking_tokens=thinking,
             answer_tokens=output - thinking,
-            input_tokens=end.input_tokens or start.input_tokens or InputTokens(total=None),
+            input_tokens=end.input_tokens or start.input_tokens,
             device=start.device,
             dtype=start.dtype,
             peak_memory_mb=end.peak_memory_mb,

@@ -38,6 +38,12 @@ class BackendError(RuntimeError):
     """A side's failure, worded for the user: it becomes that side's `error`."""
 
 
+def one_line(e: BaseException) -> str:
+    """An unexpected exception as one line for a result: its type and the start of its message."""
+    message = str(e).splitlines()[0][:300] if str(e) else ""
+    return f"{type(e).__name__}: {message}"
+
+
 @dataclass
 class Turn:
     """One earlier exchange of a model's own conversation, with the inputs it was sent."""

@@ -161,7 +161,6 @@ class RemoteBackend:
             thinking_tokens = getattr(details, "reasoning_tokens", None)
         else:
             yield Note("the server sent no usage: token counts are streamed chunks")
-        answer, marked = splitter.split()
         thinking = (reasoning + marked).strip()
         if not thinking:
             thinking_tokens = 0

@@ -31,7 +31,7 @@ def test_assistant_messages_by_status():
     running = ModelResult("qwen", "q", Status.RUNNING)
     assert assistant_messages(running) == [{"role": "assistant", "content": "…"}], "a placeholder while it runs"
     thinking = ModelResult("qwen", "q", Status.RUNNING, text="", thinking="hmm")
-    assert thinking and assistant_messages(thinking)[0]["metadata"] == {"title": "Thinking", "status": "pending"}
+    assert assistant_messages(thinking)[0]["metadata"] == {"title": "Thinking", "status": "pending"}
     done = ModelResult("qwen", "q", Status.DONE, text="Four.", thinking="2+2")
     assert [m["content"] for m in assistant_messages(done)] == ["2+2", "Four."]
     assert assistant_messages(done)[0]["metadata"]["status"] == "done"
