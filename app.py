@@ -60,6 +60,16 @@ def _model_args(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
     )
 
 
+def _sampling_arg(parser, help: str | None = None) -> None:
+    from modalities.request import IDENTICAL, SAMPLING_MODES
+
+    parser.add_argument(
+        "--sampling", choices=SAMPLING_MODES, default=IDENTICAL,
+        help=help or "identical (default): both models get exactly --temperature and --top-p, every other filter "
+        "off, nothing taken from either checkpoint; recommended: each family's published settings",
+    )
+
+
 class _Suppressed:
     """A parser whose add_argument leaves the attribute unset unless the option is given."""
 
@@ -123,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--top-p", type=float, default=defaults.top_p)
     compare.add_argument("--seed", type=int, default=defaults.seed)
     compare.add_argument("--thinking", action="store_true", help="switch on both families' thinking mode")
+    _sampling_arg(compare)
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.add_argument(
         "--record", metavar="PATH", default=argparse.SUPPRESS, help="append this comparison to a session folder"
@@ -137,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(evaluate, defaults=False)
     evaluate.add_argument("suites", nargs="+", metavar="SUITE", help="JSONL suite files (see samples/suites/)")
     evaluate.add_argument("--thinking", choices=["on", "off", "both"], default="off")
+    _sampling_arg(evaluate, "identical: both greedy; recommended: each family samples with its published settings")
     evaluate.add_argument("--limit", type=int, help="at most N tasks per suite")
     evaluate.add_argument("--out", default="eval-results", help="output folder; a run there is resumed")
     evaluate.add_argument("--max-new-tokens", type=int, default=1024)

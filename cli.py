@@ -33,6 +33,10 @@ def _print_text(result) -> None:
                 f"  ttft {ttft}  decode {decode}  total {m.total_s:.2f}s  "
                 f"out {m.output_tokens} (thinking {m.thinking_tokens})  in {m.input_tokens.total}"
             )
+        if r.generation:
+            print(f"  sampling: {r.generation.summary()}")
+            for line in r.generation.not_applied:
+                print(f"  not applied: {line}")
         print()
 
 
@@ -69,6 +73,7 @@ def run_compare(args) -> int:
             top_p=args.top_p,
             seed=args.seed,
             thinking=args.thinking,
+            sampling=args.sampling,
         ),
     )
     limits = limits_or_say()
@@ -115,14 +120,22 @@ def run_eval(args) -> int:
         return EXIT_BAD_INPUT
     modes = {"off": [False], "on": [True], "both": [False, True]}[args.thinking]
     out = Path(args.out)
-    already = len(runner.finished(out))
+    done = runner.finished(out)
+    try:
+        runner.check_sampling(done, args.sampling)
+    except InputError as e:
+        say(f"error: {e}")
+        return EXIT_BAD_INPUT
+    already = len(done)
     comparator = Comparator(make_sides(args.model_options, say), parallel=args.parallel, timeout_s=args.timeout, limits=limits)
     total = len(tasks) * len(modes)
     with tqdm(total=total, initial=min(already, total), desc="tasks", unit="task", file=sys.stderr) as bar:
-        for row in runner.run_eval(tasks, comparator, out, modes, args.allow_code_execution, args.max_new_tokens):
+        for row in runner.run_eval(
+            tasks, comparator, out, modes, args.allow_code_execution, args.max_new_tokens, args.sampling
+        ):
             bar.update(1)
             bar.set_postfix_str(row.task)
-    notes = []
+    notes = [f"sampling: {args.sampling} (each run's results hold the values each model ran with)"]
     if any(t.score == "code" for t in tasks) and not args.allow_code_execution:
         notes.append("code tasks were not scored: run with --allow-code-execution to execute the models' code")
     if any(s.backend and s.backend.is_replica for s in comparator.sides.values()):

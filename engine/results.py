@@ -15,6 +15,7 @@ from enum import StrEnum
 from modalities.request import CompareRequest, GenerationSettings
 from modalities.routing import SkippedInput
 from models.backend import InputTokens
+from models.sampling import Generation
 
 
 class Status(StrEnum):
@@ -78,6 +79,8 @@ class ModelResult:
     notes: list[str] = field(default_factory=list)
     metrics: Metrics | None = None
     error: str | None = None
+    # The sampling it actually ran with (after transformers' merge; for a server, what was sent).
+    generation: Generation | None = None
     # Seconds from the model call at which each generated token arrived, and how much answer
     # and thinking text had been decoded by each update: (seconds, answer chars, thinking chars).
     # Recordings keep both, so a replay can show the text at the pace it came.
@@ -100,6 +103,7 @@ class ModelResult:
             SkippedInput(s["input"], s["modality"], s["reason"]) for s in d.get("skipped_inputs", [])
         ]
         fields["metrics"] = Metrics.from_dict(d["metrics"]) if d.get("metrics") else None
+        fields["generation"] = Generation.from_dict(d["generation"]) if d.get("generation") else None
         fields["progress"] = [tuple(p) for p in d.get("progress", [])]
         return cls(**fields)
 

@@ -44,6 +44,7 @@ class Stopwatch:
             r.notes.append(event.text)
         elif isinstance(event, Started):
             self.started = event
+            r.generation = event.generation
         elif isinstance(event, Tokens):
             r.token_times += [t - self.started.at for t in event.times]
             self.parts += event.parts

@@ -16,7 +16,7 @@ from pathlib import Path
 from documents import jsonl
 from engine.results import ModelResult, Status
 from modalities.errors import InputError
-from modalities.request import CompareRequest, GenerationSettings
+from modalities.request import IDENTICAL, CompareRequest, GenerationSettings
 from models.families import SIDES
 
 from .scoring import score
@@ -41,6 +41,7 @@ class TaskRun:
     expected: object
     results: dict[str, ModelResult] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    sampling: str = IDENTICAL  # the mode both models sampled in (each result's `generation` has the values)
 
     @property
     def key(self) -> tuple[str, str, bool]:
@@ -58,6 +59,7 @@ class TaskRun:
             d["suite"], d["task"], d["category"], bool(d["thinking"]), d.get("expected"),
             {k: ModelResult.from_dict(r) for k, r in d["results"].items()},
             {k: Verdict(**v) for k, v in d["verdicts"].items()},
+            d.get("sampling", IDENTICAL),
         )
 
 
@@ -88,6 +90,13 @@ def judge(task: Task, result: ModelResult, allow_code: bool) -> Verdict:
     return Verdict(True, False, f"no answer ({result.error or result.status})")
 
 
+def check_sampling(done: dict[tuple, TaskRun], sampling: str) -> None:
+    """One folder holds one sampling mode, so a report never mixes two."""
+    other = {run.sampling for run in done.values()} - {sampling}
+    if other:
+        raise InputError("output folder", f"holds runs sampled in '{other.pop()}' mode; use another folder for '{sampling}'")
+
+
 def run_eval(
     tasks: list[Task],
     comparator,
@@ -95,11 +104,17 @@ def run_eval(
     thinking_modes: list[bool],
     allow_code: bool = False,
     max_new_tokens: int = 1024,
+    sampling: str = IDENTICAL,
 ) -> Iterator[TaskRun]:
-    """Yield one TaskRun per (task, thinking mode) not yet in `out`, after writing it there."""
+    """Yield one TaskRun per (task, thinking mode) not yet in `out`, after writing it there.
+
+    Greedy in identical mode (the default), so a task's answer depends on the model alone; in
+    recommended mode each family samples with its published settings. One folder holds one mode.
+    """
     out.mkdir(parents=True, exist_ok=True)
     jsonl.drop_partial_line(out / RESULTS_FILE)
     done = finished(out)
+    check_sampling(done, sampling)
     for task in tasks:
         for thinking in thinking_modes:
             if (task.suite, task.id, thinking) in done:
@@ -109,10 +124,12 @@ def run_eval(
                 images=task.images,
                 video=task.video,
                 audio=task.audio,
-                settings=GenerationSettings(max_new_tokens=max_new_tokens, temperature=0.0, thinking=thinking),
+                settings=GenerationSettings(
+                    max_new_tokens=max_new_tokens, temperature=0.0, thinking=thinking, sampling=sampling
+                ),
             )
             expected = task.expected if task.score != "code" else "(unit tests)"
-            run = TaskRun(task.suite, task.id, task.category, thinking, expected)
+            run = TaskRun(task.suite, task.id, task.category, thinking, expected, sampling=sampling)
             try:
                 result = comparator.run(request)
                 run.results = result.results

@@ -18,16 +18,23 @@ from .video import VideoInput, load_video
 
 MAX_NEW_TOKENS_LIMIT = 32_768
 
+# How both models sample. identical: exactly the temperature and top-p below for both, every
+# other filter off, nothing taken from either checkpoint. recommended: each family's published
+# settings for its thinking mode (models.families), the temperature and top-p below unused.
+IDENTICAL, RECOMMENDED = "identical", "recommended"
+SAMPLING_MODES = (IDENTICAL, RECOMMENDED)
+
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    """Applied to both models alike. temperature 0 means greedy decoding."""
+    """One request's settings, the same for both models. temperature 0 means greedy decoding."""
 
     max_new_tokens: int = 512
     temperature: float = 0.7
     top_p: float = 0.95
     seed: int = 0
     thinking: bool = False
+    sampling: str = IDENTICAL
     # For benchmarks: generate at least this many tokens, so runs compare equal lengths.
     min_new_tokens: int = 0
 
@@ -66,6 +73,8 @@ def validate_settings(s: GenerationSettings) -> None:
         raise InputError("top-p", f"{s.top_p} is outside (0, 1]")
     if s.seed < 0:
         raise InputError("seed", f"{s.seed} is negative")
+    if s.sampling not in SAMPLING_MODES:
+        raise InputError("sampling", f"'{s.sampling}' is not one of {', '.join(SAMPLING_MODES)}")
 
 
 def validate_request(request: CompareRequest, limits: Limits = DEFAULT_LIMITS) -> Inputs:

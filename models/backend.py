@@ -26,6 +26,7 @@ from modalities.request import GenerationSettings
 from modalities.routing import Capabilities, RoutedInputs
 
 from .families import Family
+from .sampling import Generation
 
 
 # How often a backend hands over what has arrived: smooth to the eye, and rare enough to cost
@@ -94,6 +95,7 @@ class Started:
     device: str  # "cuda", "cpu" or "remote"
     dtype: str  # "bfloat16", "float32" or "server"
     includes_network: bool = False  # timed on a client of a server: network and queue included
+    generation: Generation | None = None  # what it runs with (a server: what it was sent)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,18 @@ to guess whether it hears (`hearing_names`); `--gemma-accepts` overrides the gue
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling settings a family publishes (its model card's recommendations)."""
+
+    temperature: float
+    top_p: float
+    top_k: int
+    min_p: float = 0.0
+    presence_penalty: float = 0.0  # an option of OpenAI-style servers, not of transformers' generate
 
 
 @dataclass(frozen=True)
@@ -20,19 +31,29 @@ class Family:
     think_end: str  # token that closes it
     # Gemma 4 opens thoughts with "<|channel>thought\n": the word is a label, not a thought.
     thinking_label: str = ""
-    # Lower-case name fragments of the checkpoints with an audio tower (for served models only).
+    # Lower-case name fragments of the checkpoints that hear (for served models only).
     hearing_names: tuple[str, ...] = ()
     # The most audio the family's processor takes (Gemma 4: 750 tokens of 40 ms).
     max_audio_s: float | None = None
     # Gated DeltaNet layers, whose speed depends on optional kernels (models.fastpath).
     linear_attention: bool = False
+    # The published sampling settings, by thinking mode (False: off, True: on).
+    recommended: dict[bool, Sampling] = field(default_factory=dict)
 
 
+# gemma4_unified is the encoder-free 12B: same tokens, markers and templates as the rest of Gemma 4.
 GEMMA = Family(
-    "gemma", "Gemma 4", ("gemma4",), "<|channel>", "<channel|>", thinking_label="thought",
-    hearing_names=("e2b", "e4b"), max_audio_s=30.0,
+    "gemma", "Gemma 4", ("gemma4", "gemma4_unified"), "<|channel>", "<channel|>", thinking_label="thought",
+    hearing_names=("e2b", "e4b", "12b"), max_audio_s=30.0,
+    recommended={thinking: Sampling(temperature=1.0, top_p=0.95, top_k=64) for thinking in (False, True)},
 )
-QWEN = Family("qwen", "Qwen 3.5", ("qwen3_5", "qwen3_5_moe"), "<think>", "</think>", linear_attention=True)
+QWEN = Family(
+    "qwen", "Qwen 3.5", ("qwen3_5", "qwen3_5_moe"), "<think>", "</think>", linear_attention=True,
+    recommended={
+        False: Sampling(temperature=0.7, top_p=0.8, top_k=20, presence_penalty=1.5),
+        True: Sampling(temperature=1.0, top_p=0.95, top_k=20, presence_penalty=1.5),
+    },
+)
 FAMILIES = {f.key: f for f in (GEMMA, QWEN)}
 SIDES = tuple(FAMILIES)  # the two columns, Gemma 4 left
 LABELS = {key: f.label for key, f in FAMILIES.items()}

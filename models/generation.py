@@ -24,6 +24,7 @@ from .backend import UPDATE_INTERVAL_S, BackendError, Event, Finished, Job, Star
 from .fastpath import fast_overrides
 from .loading import LoadedModel
 from .prompting import PreparedInputs
+from .sampling import Generation, asked, generate_kwargs, ran
 from .thinking import ThinkingSplitter
 
 
@@ -76,25 +77,29 @@ def _stop_criterion(*events: threading.Event):
 
 
 def generation_config(loaded: LoadedModel, settings: GenerationSettings, timeout_s: float | None = None):
-    """A config that carries only our settings, so neither model gets its own sampling defaults."""
+    """A config in which every sampling field is set, so nothing is inherited from the checkpoint
+    (transformers fills unset fields from its generation_config.json): see models.sampling."""
     from transformers import GenerationConfig
 
     own = loaded.model.generation_config
-    sample = settings.temperature > 0
     fast = fast_overrides(loaded.device) if loaded.fast else {}
     return GenerationConfig(
         **fast,
+        **generate_kwargs(asked(settings, loaded.family)),
         max_new_tokens=settings.max_new_tokens,
         min_new_tokens=settings.min_new_tokens or None,
-        do_sample=sample,
-        temperature=settings.temperature if sample else None,
-        top_p=settings.top_p if sample else None,
-        top_k=None,
         max_time=timeout_s,
         eos_token_id=own.eos_token_id,
         pad_token_id=own.pad_token_id if own.pad_token_id is not None else own.eos_token_id,
         bos_token_id=own.bos_token_id,
     )
+
+
+def effective_generation(loaded: LoadedModel, settings: GenerationSettings, config) -> Generation:
+    """The values `generate` will run with: its own merge (the same call `generate` makes) of
+    `config` with the checkpoint's generation_config, read back field by field."""
+    merged, _ = loaded.model._prepare_generation_config(config)
+    return ran(asked(settings, loaded.family), merged)
 
 
 def _peak_memory(device: str) -> tuple[float, str]:
@@ -114,6 +119,7 @@ def generate_events(loaded: LoadedModel, prepared: PreparedInputs, job: Job) -> 
     streamer = _TimedStreamer(job.clock)
     splitter = ThinkingSplitter(loaded, prepared.starts_in_thinking)
     config = generation_config(loaded, job.settings, job.timeout_s)
+    generation = effective_generation(loaded, job.settings, config)
     prompt_len = prepared.batch["input_ids"].shape[1]
     outcome: dict = {}
 
@@ -141,7 +147,7 @@ def generate_events(loaded: LoadedModel, prepared: PreparedInputs, job: Job) -> 
     # announced after the call, so the reader's time (the UI's) never lands in between.
     t0 = job.clock()
     worker.start()
-    yield Started(t0, prepared.input_tokens, loaded.device, loaded.dtype)
+    yield Started(t0, prepared.input_tokens, loaded.device, loaded.dtype, generation=generation)
     try:
         finished = False
         while not finished:

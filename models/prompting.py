@@ -42,7 +42,9 @@ def _user_content(inputs: RoutedInputs) -> list[dict]:
 def build_messages(inputs: RoutedInputs, history: list[Turn] = ()) -> list[dict]:
     messages = []
     if inputs.system:
-        messages.append({"role": "system", "content": [{"type": "text", "text": inputs.system}]})
+        # A plain string: as a list of parts, Gemma 4's template renders it with a trailing space
+        # (and revisions before 2026-05 with the Python repr of the list).
+        messages.append({"role": "system", "content": inputs.system})
     for turn in history:
         messages.append({"role": "user", "content": _user_content(turn.inputs)})
         messages.append({"role": "assistant", "content": [{"type": "text", "text": turn.answer}]})

@@ -20,6 +20,7 @@ class Checkpoint:
 CHECKPOINTS: tuple[Checkpoint, ...] = (
     Checkpoint("google/gemma-4-E2B-it", "gemma", 5.1),
     Checkpoint("google/gemma-4-E4B-it", "gemma", 7.9),
+    Checkpoint("google/gemma-4-12B-it", "gemma", 11.9),
     Checkpoint("google/gemma-4-26B-A4B-it", "gemma", 25.8),
     Checkpoint("google/gemma-4-31B-it", "gemma", 31.0),
     Checkpoint("Qwen/Qwen3.5-0.8B", "qwen", 0.8),
@@ -45,6 +46,7 @@ PRESETS: dict[str, Preset] = {
     for p in (
         Preset("edge", "google/gemma-4-E2B-it", "Qwen/Qwen3.5-2B", "on-device sizes"),
         Preset("small", "google/gemma-4-E4B-it", "Qwen/Qwen3.5-4B", "fits one consumer GPU"),
+        Preset("mid", "google/gemma-4-12B-it", "Qwen/Qwen3.5-9B", "mid-size; Gemma 12B hears"),
         Preset("moe", "google/gemma-4-26B-A4B-it", "Qwen/Qwen3.5-35B-A3B", "mixture of experts, ~3-4B active"),
         Preset("large", "google/gemma-4-31B-it", "Qwen/Qwen3.5-27B", "largest dense models"),
     )

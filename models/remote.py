@@ -24,6 +24,7 @@ from modalities.routing import Capabilities
 from .backend import ANSWER, THINKING, UPDATE_INTERVAL_S, BackendError, Event, Finished, InputTokens, Job, Note, Started, Tokens
 from .families import Family
 from .openai_messages import build_messages
+from .sampling import Generation, asked, sent
 from .thinking import MarkerSplitter
 from .tiny import MARKER
 
@@ -82,25 +83,28 @@ class RemoteBackend:
             base_url=self.url, api_key=os.environ.get(self.api_key_env) or "none", timeout=timeout_s, max_retries=0
         )
 
-    def _params(self, job: Job) -> dict:
-        settings = job.settings
+    def _params(self, job: Job, generation: Generation) -> dict:
+        """The request: what `generation` (models.sampling.sent) says is sent, and nothing else."""
+        optional = {"presence_penalty": generation.presence_penalty} if generation.presence_penalty else {}
         return dict(
             model=self.served_model,
             messages=build_messages(job.routed, job.history),
             stream=True,
             stream_options={"include_usage": True},
-            max_tokens=settings.max_new_tokens,
-            temperature=settings.temperature,
-            top_p=settings.top_p if settings.temperature > 0 else 1.0,
-            seed=settings.seed,
-            extra_body={"chat_template_kwargs": {"enable_thinking": settings.thinking}},
+            max_tokens=generation.max_new_tokens,
+            temperature=generation.temperature,
+            top_p=generation.top_p,
+            seed=generation.seed,
+            **optional,
+            extra_body={"chat_template_kwargs": {"enable_thinking": job.settings.thinking}},
         )
 
     def run(self, job: Job) -> Iterator[Event]:
         import openai
 
         timeout_s = job.timeout_s or DEFAULT_TIMEOUT_S
-        params = self._params(job)
+        generation = sent(asked(job.settings, self.family))
+        params = self._params(job, generation)
         splitter = MarkerSplitter(self.family)
         reasoning, marked, answer, usage, arrived = "", "", "", None, 0
         stopped = timed_out = False
@@ -112,7 +116,9 @@ class RemoteBackend:
                 # 2. A thread reads the stream and stamps each chunk as it arrives, from before
                 # the first yield, so the time the reader (the page) takes never delays a stamp.
                 chunks = _StampedChunks(stream, job.clock)
-                yield Started(t0, InputTokens(total=None), "remote", "server", includes_network=True)
+                yield Started(
+                    t0, InputTokens(total=None), "remote", "server", includes_network=True, generation=generation
+                )
                 yield Note("timed on the client: timings include the network and the server's queue")
                 while True:
                     ended = chunks.done.wait(UPDATE_INTERVAL_S)

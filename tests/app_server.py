@@ -53,6 +53,7 @@ class AppServer:
 def call_compare(
     client, prompt: str, images=(), video=None, audio=None, *, system: str = "", max_new_tokens: int = 8,
     temperature: float = 0.0, top_p: float = 0.95, seed: int = 0, thinking: bool = False, record: bool = False,
+    sampling: str = "identical",
 ):
     """The app's /compare endpoint by keyword (greedy by default); returns the handler's outputs,
     the raw result JSON last. Files are uploaded as a browser would."""
@@ -69,6 +70,7 @@ def call_compare(
         top_p=top_p,
         seed=seed,
         thinking=thinking,
+        sampling=sampling,
         recording=record,
         api_name="/compare",
     )

@@ -16,7 +16,7 @@ import gradio as gr
 from engine.results import ComparisonResult
 from engine.slots import ModelSlots
 from modalities.errors import InputError
-from modalities.request import CompareRequest, GenerationSettings
+from modalities.request import IDENTICAL, RECOMMENDED, CompareRequest, GenerationSettings
 from models.families import LABELS, SIDES
 from models.registry import CHECKPOINTS, PRESETS
 
@@ -98,7 +98,13 @@ class CompareTab:
                     self.video = gr.Video(label="Video", sources=["upload"], elem_id="video")
                     self.audio = gr.Audio(label="Audio", sources=["upload", "microphone"], type="filepath", elem_id="audio")
             with gr.Column(scale=1):
-                with gr.Accordion("Settings (both models alike)", open=False):
+                with gr.Accordion("Settings", open=False):
+                    self.sampling = gr.Radio(
+                        [("Identical for both", IDENTICAL), ("Each family's recommended", RECOMMENDED)],
+                        value=IDENTICAL, label="Sampling", elem_id="sampling",
+                        info="Identical: the temperature and top-p below for both, nothing else. "
+                        "Recommended: each model card's own settings; the two sliders are not used.",
+                    )
                     self.system = gr.Textbox(label="System prompt", lines=2)
                     self.max_new_tokens = gr.Slider(1, 4096, value=512, step=1, label="Max new tokens")
                     self.temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature (0 = greedy)")
@@ -126,7 +132,7 @@ class CompareTab:
         # --- wiring ---------------------------------------------------------------------------
         outputs = [*self.chats.values(), *self.details.values(), self.chart, self.raw, self.session]
         inputs = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
-                  self.temperature, self.top_p, self.seed, self.thinking, self.session, self.record]
+                  self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.session, self.record]
         compare_btn.click(self.compare, inputs, outputs, api_name="compare")
         self.prompt.submit(self.compare, inputs, outputs, api_name=False)
         stop_btn.click(self.stop, None, None, queue=False, api_name=False)
@@ -167,7 +173,7 @@ class CompareTab:
 
     @gpu
     def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
-                thinking, convo: Conversation, recording, req: gr.Request):
+                thinking, sampling, convo: Conversation, recording, req: gr.Request):
         request = CompareRequest(
             prompt=prompt or "",
             images=_file_paths(image_files),
@@ -176,7 +182,7 @@ class CompareTab:
             system=system or "",
             settings=GenerationSettings(
                 max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
-                seed=int(seed), thinking=bool(thinking),
+                seed=int(seed), thinking=bool(thinking), sampling=sampling or IDENTICAL,
             ),
         )
         stop = self.switches.arm(req.session_hash)

@@ -72,6 +72,9 @@ def details_markdown(result: ModelResult) -> str:
             lines.append("\n*Both models ran at once: these timings are contended.*")
     elif result.status == Status.RUNNING:
         lines.append(f"\n*Generating… {len(result.token_times)} tokens*")
+    if result.generation:  # what it samples with, from the model call on
+        g = result.generation
+        lines.append(f"\nSampling: {g.summary()}" + "".join(f"\n- {n}" for n in g.not_applied))
     return "\n".join(lines) or " "
 
 
