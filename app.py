@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the models' code against the suites' unit tests (each in its own limited subprocess)",
     )
 
-    tiny = commands.add_parser("tiny", help="build the offline replicas and print their two folders")
+    tiny = commands.add_parser("tiny", help="build the offline replicas, one per real chat-template shape, and print their folders")
     tiny.add_argument("dir", nargs="?", help="where to build them (default: the cache folder)")
     return parser
 

@@ -147,9 +147,10 @@ def run_eval(args) -> int:
 
 
 def run_tiny(args) -> int:
-    from models.tiny import build_replicas
+    """Build every replica (one per real template shape) and print their folders."""
+    from models.tiny import build
 
-    for folder in build_replicas(args.dir):
+    for folder in build(directory=args.dir).values():
         print(folder)
     return EXIT_OK
 

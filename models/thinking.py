@@ -61,6 +61,11 @@ class ThinkingSplitter:
 
     def add(self, token_id: int) -> str:
         """Take one id; say which part of the output it is (THINKING, ANSWER or CONTROL)."""
+        if token_id == self._end and not self.in_thinking:
+            # A close with nothing open (the large Gemma template closes an empty thought in the
+            # prompt itself): a control token of the answer, not thinking.
+            self._answer.append(token_id)
+            return CONTROL
         if token_id in (self._start, self._end):
             self.in_thinking = token_id == self._start
             return THINKING

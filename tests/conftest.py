@@ -134,3 +134,11 @@ def write_audio_av(path: Path, codec: str, seconds: float = 2.0, rate: int = 44_
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+@pytest.fixture(scope="session")
+def all_replicas() -> dict[str, Path]:
+    """Every replica, one per real template shape (models.tiny.REPLICAS), by folder name."""
+    from models.tiny import build
+
+    return build()

@@ -98,3 +98,19 @@ def test_switching_a_model_is_seen_by_the_next_comparison(server, replica_dirs, 
     assert raw["results"]["gemma"]["source"] == str(copy) and raw["results"]["gemma"]["error"] is None
     assert raw["environment"]["models"]["gemma"]["source"] == str(copy)
     assert raw["results"]["qwen"]["source"] == str(replica_dirs[1]), "the other slot is untouched"
+
+
+def test_gemma_12b_in_the_app_hears_and_the_details_say_the_sampling(server, all_replicas):
+    """Picked in the app, the encoder-free 12B takes image, video and audio; each column says how it sampled."""
+    folder = str(all_replicas["gemma4-12b-tiny"])
+    client = Client(server.url, verbose=False)
+    client.predict(folder, api_name="/load_gemma")
+    gemma_chat, qwen_chat, gemma_details, qwen_details, *_, raw = call_compare(
+        client, "What is here?", images=[SAMPLES / "chart.png"], video=SAMPLES / "crossing.mp4",
+        audio=SAMPLES / "question.wav", temperature=0.7, sampling="recommended",
+    )
+    g = raw["results"]["gemma"]
+    assert g["source"] == folder and g["error"] is None and g["skipped_inputs"] == []
+    assert all(g["metrics"]["input_tokens"][m] > 0 for m in ("image", "video", "audio")), g["metrics"]["input_tokens"]
+    assert "Sampling: recommended · temperature 1.0 · top-p 0.95 · top-k 64" in gemma_details
+    assert "top-k 20" in qwen_details and "presence penalty 1.5" in qwen_details

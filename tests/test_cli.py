@@ -54,18 +54,21 @@ def test_bad_file_exits_2_with_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_tiny_command_prints_two_loadable_folders(tmp_path):
+def test_tiny_command_prints_a_loadable_folder_per_template_shape(tmp_path):
     from engine.sides import load_side
-    from models.families import SIDES
+    from models.tiny import REPLICAS
 
     proc = run_app("tiny", str(tmp_path / "replicas"))
     assert proc.returncode == 0, proc.stderr[-2000:]
     folders = proc.stdout.split()
-    assert len(folders) == 2
-    for key, folder in zip(SIDES, folders):
+    assert [f.rsplit("/", 1)[-1] for f in folders] == list(REPLICAS)
+    types = set()
+    for folder in folders:
         assert (tmp_path / "replicas").as_posix() in folder
-        side = load_side(key, folder)  # through from_pretrained, as a hub checkpoint
+        side = load_side(REPLICAS[folder.rsplit("/", 1)[-1]].family, folder)  # through from_pretrained, as a hub checkpoint
         assert side.load_error is None and side.loaded.is_replica, side.load_error
+        types.add(side.loaded.model.config.model_type)
+    assert types == {"gemma4", "gemma4_unified", "qwen3_5"}
 
 
 def test_model_options_before_the_command_are_kept(replica_dirs):

@@ -147,6 +147,17 @@ def test_resume_gives_the_same_totals(sides, tmp_path):
     assert _totals(parts) == _totals(whole)
 
 
+def test_rows_say_how_each_model_sampled_and_one_folder_holds_one_mode(sides, tmp_path):
+    tasks = load_suite(SUITES[0])[:1]
+    comparator = Comparator(sides)
+    [run] = run_eval(tasks, comparator, tmp_path, [False], max_new_tokens=4, sampling="recommended")
+    [row] = read_runs(tmp_path)
+    assert row.sampling == run.sampling == "recommended"
+    assert (row.results["gemma"].generation.top_k, row.results["qwen"].generation.top_k) == (64, 20)
+    with pytest.raises(InputError, match="holds runs sampled in 'recommended' mode"):
+        list(run_eval(tasks, comparator, tmp_path, [False], max_new_tokens=4))
+
+
 def test_whole_suite_end_to_end_report_in_chromium(tmp_path, replica_dirs):
     import shutil
 

@@ -98,6 +98,23 @@ def test_cli_remote_gemma_local_qwen_same_json_shape(gemma_server, replica_dirs)
     assert r["environment"]["models"]["gemma"]["backend"] == "remote"
 
 
+def test_served_gemma_12b_hears_and_records_what_it_was_sent(all_replicas, tmp_path):
+    folder = all_replicas["gemma4-12b-tiny"]
+    proc, url = start_server(folder, tmp_path, "gemma-12b")
+    try:
+        media = ["--prompt", "What is here?", "--image", str(SAMPLES / "chart.png"), "--audio", str(SAMPLES / "question.wav")]
+        out = run_cli("--gemma-endpoint", url, "--gemma", str(folder), *media, "--sampling", "recommended")
+    finally:
+        stop_server(proc)
+    assert out.returncode == 0, out.stderr[-2000:]
+    g = json.loads(out.stdout)["results"]["gemma"]
+    assert g["error"] is None and g["skipped_inputs"] == [], g
+    assert g["metrics"]["input_tokens"]["total"] > 100, "image and audio reached the server"
+    sent = g["generation"]
+    assert (sent["temperature"], sent["top_p"], sent["top_k"]) == (1.0, 0.95, None), sent
+    assert "top-k 64" in sent["not_applied"][0], "what the OpenAI API cannot carry is said"
+
+
 def _remote_comparator(url, model, accepts=None):
     return Comparator({"gemma": remote_side("gemma", url, str(model), accepts), "qwen": Side("qwen", load_error="off")})
 
