@@ -194,7 +194,7 @@ def test_replay_frames_follow_recorded_times(session_dir):
     for side in ("gemma", "qwen"):
         r = entry.result.results[side]
         assert final[side] == (r.text, r.thinking, True)
-    assert "Recording from" in label(entry) and "gemma4-tiny" in label(entry)
+    assert "Recording from" in label(entry) and "gemma4-edge-tiny" in label(entry)
 
 
 def test_replay_text_grows_to_the_recorded_answer(session_dir):
