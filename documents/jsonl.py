@@ -18,21 +18,49 @@ from pathlib import Path
 _lock = threading.Lock()  # one writer at a time per process, whatever the file
 
 
-def append(path: Path, record: dict) -> None:
-    line = json.dumps(record, ensure_ascii=False) + "\n"
-    with _lock, open(path, "a", encoding="utf-8") as f:
-        f.write(line)
-        f.flush()
-        os.fsync(f.fileno())
+def append(path: Path, record: dict) -> int:
+    """Append `record` as one whole line; return the bytes of a torn last line cut first (0: none).
+
+    A line torn by a killed writer or a full disk is cut before writing, so the new line never
+    joins it; a write that fails (a full disk) is rolled back to the old end, so it tears nothing.
+    Lone surrogates (which no UTF-8 file can hold) become U+FFFD.
+    """
+    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
+    data = data.decode("utf-8", "replace").encode("utf-8")
+    with _lock:
+        dropped = drop_partial_line(path)
+        with open(path, "ab") as f:
+            end = f.tell()
+            try:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            except OSError:
+                f.truncate(end)
+                raise
+    return dropped
 
 
-def drop_partial_line(path: Path) -> None:
-    """Cut a last line left without its newline by a killed writer, before appending after it."""
+def drop_partial_line(path: Path) -> int:
+    """Cut a last line left without its newline by a killed writer; return how many bytes were cut."""
     if not path.exists():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        path.write_bytes(data[: data.rfind(b"\n") + 1])
+        return 0
+    with open(path, "rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        end = size
+        while end > 0:  # back to the last newline, a block at a time: the file may be large
+            start = max(0, end - 65536)
+            f.seek(start)
+            block = f.read(end - start)
+            if end == size and block.endswith(b"\n"):
+                return 0
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                end = start + newline + 1
+                break
+            end = start
+        f.truncate(end)
+        return size - end
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
+from modalities.fields import typed_fields
 from modalities.request import CompareRequest, GenerationSettings
 from modalities.routing import SkippedInput
 from models.backend import InputTokens
@@ -63,8 +64,8 @@ class Metrics:
 
     @classmethod
     def from_dict(cls, d: dict) -> Metrics:
-        fields = _known(cls, d)
-        fields["input_tokens"] = InputTokens(**_known(InputTokens, d.get("input_tokens") or {"total": None}))
+        fields = typed_fields(cls, d)
+        fields["input_tokens"] = InputTokens(**typed_fields(InputTokens, d.get("input_tokens") or {"total": None}))
         return cls(**fields)
 
 
@@ -97,10 +98,11 @@ class ModelResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelResult:
-        fields = _known(cls, d)
+        fields = typed_fields(cls, d)
         fields["status"] = Status(d.get("status", Status.PENDING))
         fields["skipped_inputs"] = [
-            SkippedInput(s["input"], s["modality"], s["reason"]) for s in d.get("skipped_inputs", [])
+            SkippedInput(**typed_fields(SkippedInput, {k: s[k] for k in ("input", "modality", "reason")}))
+            for s in d.get("skipped_inputs", [])
         ]
         fields["metrics"] = Metrics.from_dict(d["metrics"]) if d.get("metrics") else None
         fields["generation"] = Generation.from_dict(d["generation"]) if d.get("generation") else None
@@ -132,16 +134,19 @@ class ComparisonResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> ComparisonResult:
-        request = dict(d["request"])
-        request["settings"] = GenerationSettings(**_known(GenerationSettings, request.get("settings") or {}))
+        request = typed_fields(CompareRequest, d["request"])
+        request["settings"] = GenerationSettings(**typed_fields(GenerationSettings, d["request"].get("settings") or {}))
         request["images"] = tuple(request.get("images") or ())
+        fields = typed_fields(cls, d)
+        if not isinstance(d["results"], dict) or not isinstance(d.get("environment") or {}, dict):
+            raise ValueError("results: not an object")
         return cls(
-            request=CompareRequest(**_known(CompareRequest, request)),
+            request=CompareRequest(**request),
             results={k: ModelResult.from_dict(r) for k, r in d["results"].items()},
             environment=d.get("environment") or {},
-            order=list(d.get("order") or d["results"]),
-            mode=d.get("mode", "sequential"),
-            validation_s=d.get("validation_s", 0.0),
+            order=list(fields.get("order") or d["results"]),
+            mode=fields.get("mode", "sequential"),
+            validation_s=fields.get("validation_s", 0.0),
             done=True,
         )
 
@@ -149,7 +154,3 @@ class ComparisonResult:
     def ok(self) -> bool:
         return all(r.error is None for r in self.results.values())
 
-
-def _known(cls, d: dict) -> dict:
-    """The entries of `d` that are fields of `cls`: files from newer versions may carry more."""
-    return {k: v for k, v in d.items() if k in cls.__dataclass_fields__}

@@ -16,6 +16,7 @@ from pathlib import Path
 from documents import jsonl
 from engine.results import ModelResult, Status
 from modalities.errors import InputError
+from modalities.fields import typed_fields
 from modalities.request import IDENTICAL, CompareRequest, GenerationSettings
 from models.families import SIDES
 
@@ -55,11 +56,12 @@ class TaskRun:
 
     @classmethod
     def from_dict(cls, d: dict) -> TaskRun:
+        f = typed_fields(cls, d)
         return cls(
-            d["suite"], d["task"], d["category"], bool(d["thinking"]), d.get("expected"),
+            f["suite"], f["task"], f["category"], f["thinking"], d.get("expected"),
             {k: ModelResult.from_dict(r) for k, r in d["results"].items()},
-            {k: Verdict(**v) for k, v in d["verdicts"].items()},
-            d.get("sampling", IDENTICAL),
+            {k: Verdict(**typed_fields(Verdict, v)) for k, v in d["verdicts"].items()},
+            f.get("sampling", IDENTICAL),
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from modalities.fields import typed_fields
 from modalities.request import RECOMMENDED, GenerationSettings
 
 from .families import Family
@@ -35,8 +36,8 @@ class Generation:
 
     @classmethod
     def from_dict(cls, d: dict) -> Generation:
-        fields = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(**{**fields, "not_applied": tuple(d.get("not_applied") or ())})
+        fields = typed_fields(cls, d)
+        return cls(**{**fields, "not_applied": tuple(fields.get("not_applied") or ())})
 
     def summary(self) -> str:
         """One line for people: `identical · temperature 0.7 · top-p 0.95 · top-k off · …`."""

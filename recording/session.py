@@ -13,6 +13,8 @@ and the rest of the session stays usable.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import os
 import shutil
 import threading
@@ -21,11 +23,24 @@ from pathlib import Path
 
 from documents import jsonl
 from engine.results import ComparisonResult
+from modalities.fields import typed_fields
 from modalities.files import sha256_of
 
 FORMAT_VERSION = 1
 SESSION_FILE = "session.jsonl"
 MEDIA_DIR = "media"
+ARCHIVES_DIR = ".archives"  # each visitor's zip of their own comparisons
+
+
+log = logging.getLogger(__name__)
+
+
+def media_file(folder: Path, file: str) -> Path | None:
+    """The media file `file` names inside `folder`/media/, or None when it points anywhere else
+    (an absolute path, `..`): a session file never makes anything outside its folder readable."""
+    media = (Path(folder) / MEDIA_DIR).resolve()
+    path = (Path(folder) / file).resolve()
+    return path if path.parent == media else None
 
 
 class SessionError(ValueError):
@@ -72,6 +87,7 @@ class Recorder:
         (self.folder / MEDIA_DIR).mkdir(parents=True, exist_ok=True)
         self.path = self.folder / SESSION_FILE
         self._lock = threading.Lock()
+        self.problems: list[str] = []  # what recording had to repair, for the operator
 
     def _copy_media(self, kind: str, source: str) -> MediaCopy:
         src = Path(source)
@@ -84,8 +100,11 @@ class Recorder:
             os.replace(partial, target)
         return MediaCopy(kind, src.name, digest, f"{MEDIA_DIR}/{name}")
 
-    def record(self, result: ComparisonResult) -> dict:
-        """Write one finished ComparisonResult as one durable line; returns the line's object."""
+    def record(self, result: ComparisonResult, visitor: str | None = None) -> dict:
+        """Write one finished ComparisonResult as one durable line; returns the line's object.
+
+        `visitor` is an opaque id of the app session it came from: its zip holds only its own lines.
+        """
         request = result.request
         media = [self._copy_media("image", p) for p in request.images]
         media += [self._copy_media(k, path) for k, path in (("video", request.video), ("audio", request.audio)) if path]
@@ -94,16 +113,40 @@ class Recorder:
             "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             **result.to_dict(with_token_times=True),
             "media": [asdict(m) for m in media],
+            **({"visitor": visitor} if visitor else {}),
         }
         entry["environment"] = {**entry["environment"], "libraries": library_versions()}
         with self._lock:
-            jsonl.append(self.path, entry)
+            dropped = jsonl.append(self.path, entry)
+        if dropped:
+            problem = f"{SESSION_FILE}: a torn last line ({dropped} bytes of an interrupted write) was cut before this one"
+            self.problems.append(problem)
+            log.warning("recording %s: %s", self.folder, problem)
         return entry
 
-    def archive(self) -> Path:
-        """A zip of the whole session folder, beside it (for downloading)."""
+    def archive(self, visitor: str) -> Path | None:
+        """A zip of `visitor`'s own comparisons and their media (None when there are none).
+
+        One file per visitor, replaced at each download, so downloads never pile up copies.
+        """
+        import zipfile
+
         with self._lock:
-            return Path(shutil.make_archive(str(self.folder), "zip", root_dir=self.folder))
+            lines = [line for line in jsonl.read(self.path)[0] if line.record.get("visitor") == visitor] if self.path.exists() else []
+            if not lines:
+                return None
+            target = self.folder / ARCHIVES_DIR / f"session-{visitor}.zip"
+            target.parent.mkdir(exist_ok=True)
+            partial = target.with_suffix(".partial")
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr(SESSION_FILE, "".join(json.dumps(line.record, ensure_ascii=False) + "\n" for line in lines))
+                files = {m.get("file") for line in lines for m in line.record.get("media", []) if isinstance(m, dict)}
+                for file in sorted(f for f in files if isinstance(f, str)):
+                    path = media_file(self.folder, file)
+                    if path is not None and path.is_file():
+                        z.write(path, file)
+            os.replace(partial, target)
+            return target
 
 
 @dataclass
@@ -132,13 +175,20 @@ def load_session(folder: str | Path) -> Session:
         try:
             entry = Recorded(
                 line.number, str(line.record.get("recorded_at", "")), ComparisonResult.from_dict(line.record),
-                [MediaCopy(**m) for m in line.record.get("media", [])],
+                [MediaCopy(**typed_fields(MediaCopy, m)) for m in line.record.get("media", [])],
             )
         except (KeyError, TypeError, ValueError) as e:
             session.problems.append(f"line {line.number} skipped: not a recorded comparison ({str(e)[:80]})")
             continue
+        kept = []
         for item in entry.media:
-            if not session.media_path(item).exists():
-                session.problems.append(f"line {line.number}: media file {item.file} ({item.name}) is missing")
+            path = media_file(folder, item.file)
+            if path is None:
+                session.problems.append(f"line {line.number}: a media entry points outside the session's media folder: refused")
+            else:
+                if not path.exists():
+                    session.problems.append(f"line {line.number}: media file {item.file} ({item.name}) is missing")
+                kept.append(item)
+        entry.media = kept
         session.entries.append(entry)
     return session

@@ -20,14 +20,14 @@ def free_port() -> int:
 
 
 class AppServer:
-    def __init__(self, *args: str, log: Path, tiny: bool = True, env: dict | None = None):
+    def __init__(self, *args: str, log: Path, tiny: bool = True, env: dict | None = None, cwd: Path | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self._log = open(log, "w")
         env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, "app.py", *(["--tiny"] if tiny else []), "--port", str(self.port), *args],
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+            [sys.executable, str(ROOT / "app.py"), *(["--tiny"] if tiny else []), "--port", str(self.port), *args],
+            cwd=cwd or ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env,
         )
         self.log_path = log
 
@@ -52,8 +52,7 @@ class AppServer:
 
 def call_compare(
     client, prompt: str, images=(), video=None, audio=None, *, system: str = "", max_new_tokens: int = 8,
-    temperature: float = 0.0, top_p: float = 0.95, seed: int = 0, thinking: bool = False, record: bool = False,
-    sampling: str = "identical",
+    temperature: float = 0.0, top_p: float = 0.95, seed: int = 0, thinking: bool = False, sampling: str = "identical",
 ):
     """The app's /compare endpoint by keyword (greedy by default); returns the handler's outputs,
     the raw result JSON last. Files are uploaded as a browser would."""
@@ -71,6 +70,5 @@ def call_compare(
         seed=seed,
         thinking=thinking,
         sampling=sampling,
-        recording=record,
         api_name="/compare",
     )

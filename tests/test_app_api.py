@@ -20,7 +20,7 @@ def server(tmp_path_factory, replica_dirs):
 
 def test_compare_endpoint_returns_the_cli_json(server):
     client = Client(server.url, verbose=False)
-    *_, raw = call_compare(client, "What is shown?", images=[SAMPLES / "chart.png"], audio=SAMPLES / "question.wav", record=True)
+    *_, raw = call_compare(client, "What is shown?", images=[SAMPLES / "chart.png"], audio=SAMPLES / "question.wav")
     assert set(raw) >= {"request", "results", "environment"}
     gemma, qwen = raw["results"]["gemma"], raw["results"]["qwen"]
     assert gemma["error"] is None and qwen["error"] is None
@@ -59,20 +59,43 @@ def test_bad_upload_is_an_error_message(server, tmp_path):
     assert raw["results"]["gemma"]["error"] is None
 
 
-def test_app_records_and_serves_the_session_zip(server):
+def test_each_visitor_downloads_only_their_own_comparisons(server):
+    import json
     import zipfile
+
+    from gradio_client.exceptions import AppError
 
     from recording.session import load_session
 
-    client = Client(server.url, verbose=False)
+    first, second = Client(server.url, verbose=False), Client(server.url, verbose=False)
+    with pytest.raises(AppError, match="Nothing recorded from this page yet"):
+        second.predict(api_name="/session_zip")
     before = len(load_session(server.session).entries) if (server.session / "session.jsonl").exists() else 0
-    call_compare(client, "Record me", images=[SAMPLES / "chart.png"], record=True)
+    call_compare(first, "Record me", images=[SAMPLES / "chart.png"])
+    call_compare(second, "Mine only", audio=SAMPLES / "question.wav")
     session = load_session(server.session)
-    assert len(session.entries) == before + 1 and session.problems == []
-    assert session.entries[-1].result.request.prompt == "Record me"
-    archive = client.predict(api_name="/session_zip")
-    names = zipfile.ZipFile(archive).namelist()
-    assert "session.jsonl" in names and any(n.startswith("media/") and n.endswith(".png") for n in names)
+    assert len(session.entries) == before + 2 and session.problems == [], "the operator's folder has every comparison"
+    archive = zipfile.ZipFile(second.predict(api_name="/session_zip"))
+    lines = [json.loads(line) for line in archive.read("session.jsonl").decode().splitlines()]
+    assert [line["request"]["prompt"] for line in lines] == ["Mine only"], "another visitor's prompt never leaks"
+    assert [n for n in archive.namelist() if n.startswith("media/")] == [lines[0]["media"][0]["file"]], "nor their image"
+    mine = zipfile.ZipFile(first.predict(api_name="/session_zip"))
+    assert any(n.endswith(".png") for n in mine.namelist()) and b"Mine only" not in mine.read("session.jsonl")
+
+
+def test_without_record_nothing_is_recorded_whatever_a_request_says(tmp_path):
+    """Recording is the operator's switch: no request can turn it on, and there is nothing to download."""
+    srv = AppServer(log=tmp_path / "app.log", cwd=tmp_path).wait_ready()
+    try:
+        client = Client(srv.url, verbose=False)
+        with pytest.raises(Exception):
+            client.predict(api_name="/session_zip")
+        with pytest.raises(TypeError):  # the endpoint takes no recording switch
+            client.predict(prompt="Hi", recording=True, max_new_tokens=2, api_name="/compare")
+        call_compare(client, "Hi")
+    finally:
+        srv.stop()
+    assert not (tmp_path / "recordings").exists() and not list(tmp_path.glob("**/session.jsonl"))
 
 
 def test_evaluate_tab_runs_a_suite(server):

@@ -88,3 +88,39 @@ def test_video_example_plays_and_runs(server, page):
     assert page.get_by_text("Video not playable").count() == 0, "the browser could not play the sample video"
     ready = page.eval_on_selector("#video video", "v => v.readyState")
     assert ready >= 1, "the preview loaded no video data"
+
+
+def test_a_crafted_answer_loads_nothing_and_draws_no_form(page, tmp_path, replica_dirs):
+    """A server's answer full of remote images, styles and a fake login form, viewed in Chromium."""
+    from playwright.sync_api import expect
+
+    from fake_openai import FakeOpenAI
+
+    fake = FakeOpenAI("")
+    leak = f"{fake.url}/leak"
+    fake.answer = (
+        f"Look ![x]({leak}/md) <img src='{leak}/img'> <svg><image href='{leak}/svg'/></svg> "
+        f"<div style=\"background:url({leak}/css)\">styled</div> <video src='{leak}/video'></video> "
+        f"<audio src='{leak}/audio'></audio> <form action='{leak}/form'><input name=password placeholder=Password></form> "
+        "and `<b>code</b>` end."
+    )
+    srv = AppServer(
+        "--gemma-endpoint", f"{fake.url}/v1", "--gemma", fake.model, "--gemma-accepts", "image", log=tmp_path / "app.log"
+    ).wait_ready()
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url))
+    try:
+        page.goto(srv.url)
+        page.locator("#prompt textarea").fill("Anything")
+        page.locator("#compare").click()
+        chat = page.locator("#gemma-chat")
+        expect(chat).to_contain_text("end.", timeout=60_000)
+        page.wait_for_timeout(1000)  # time for any fetch the page would make
+        expect(chat).to_contain_text("<img src=")  # shown as typed...
+        expect(chat).to_contain_text("![x](")
+        assert chat.locator("form, input, img[src*='leak'], image, video, audio, [style*='leak']").count() == 0  # ...never built
+        assert chat.locator("code", has_text="<b>code</b>").count() == 1, "code keeps its text"
+    finally:
+        srv.stop()
+        fake.close()
+    assert [u for u in fetched if "/leak" in u] == [] and [p for p in fake.requests if p.startswith("/leak")] == []

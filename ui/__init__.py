@@ -26,8 +26,8 @@ def build_demo(
 ) -> gr.Blocks:
     """The app's Blocks. Loads nothing: the caller fills `slots` before or after.
 
-    Recording writes to `record_dir`, or when switched on without one, to a new folder under
-    ./recordings created at the first recorded comparison. `lock_models` shows the models but
+    With `record_dir` (the operator's --record) every comparison is recorded there, and each
+    visitor can download their own; without it nothing is recorded. `lock_models` shows the models but
     lets no visitor switch them (the slots are shared by every session).
     """
     with gr.Blocks(title="Gemma 4 vs Qwen 3.5") as demo:

@@ -21,7 +21,9 @@ from models.families import LABELS, SIDES
 from models.registry import CHECKPOINTS, PRESETS
 
 from .format import assistant_messages, details_markdown, model_info_markdown, timing_rows, user_message
-from .session import Conversation, RecorderHolder, StopSwitches
+from recording.session import Recorder
+
+from .session import Conversation, StopSwitches, visitor_id
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -80,10 +82,10 @@ def _frame(rows: list[dict]):
 class CompareTab:
     def __init__(self, slots: ModelSlots, record_dir: str | Path | None = None, lock_models: bool = False):
         self.slots = slots
-        self.record_dir = record_dir
         self.lock_models = lock_models
         self.switches = StopSwitches()
-        self.recorders = RecorderHolder(record_dir)
+        # Recording is the operator's choice (--record), never a request's: every comparison then.
+        self.recorder = Recorder(record_dir) if record_dir else None
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -122,22 +124,27 @@ class CompareTab:
         )
         with gr.Accordion("Raw result (JSON)", open=False):
             self.raw = gr.JSON(label="Same object as `python app.py compare --json`", elem_id="raw")
-        with gr.Accordion("Recording", open=False):
-            with gr.Row():
-                self.record = gr.Checkbox(value=self.record_dir is not None, label="Record every comparison", elem_id="record")
-                zip_btn = gr.Button("Download the session (.zip)", elem_id="zip")
-            zip_file = gr.File(label="Session archive", interactive=False, elem_id="zip-file")
+        if self.recorder:
+            with gr.Accordion("Recording", open=False):
+                gr.Markdown(
+                    "This server records every comparison (its operator started it with `--record`). "
+                    "The download holds your own comparisons of this page visit, with their inputs.",
+                    elem_id="recording-note",
+                )
+                zip_btn = gr.Button("Download your comparisons (.zip)", elem_id="zip")
+                zip_file = gr.File(label="Your comparisons", interactive=False, elem_id="zip-file")
         gr.Examples(_examples(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples")
 
         # --- wiring ---------------------------------------------------------------------------
         outputs = [*self.chats.values(), *self.details.values(), self.chart, self.raw, self.session]
         inputs = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
-                  self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.session, self.record]
+                  self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.session]
         compare_btn.click(self.compare, inputs, outputs, api_name="compare")
         self.prompt.submit(self.compare, inputs, outputs, api_name=False)
         stop_btn.click(self.stop, None, None, queue=False, api_name=False)
         clear_btn.click(self.clear, None, [*outputs, self.prompt, self.images, self.video, self.audio], api_name=False)
-        zip_btn.click(self.session_zip, None, zip_file, api_name="session_zip")
+        if self.recorder:
+            zip_btn.click(self.session_zip, None, zip_file, api_name="session_zip")
         self.preset.change(self.pick_preset, self.preset, list(self.pickers.values()), api_name=False)
         for key in SIDES if not self.lock_models else ():
             self.pickers[key].change(self.loader(key), self.pickers[key], self.infos[key], api_name=f"load_{key}")
@@ -173,7 +180,7 @@ class CompareTab:
 
     @gpu
     def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
-                thinking, sampling, convo: Conversation, recording, req: gr.Request):
+                thinking, sampling, convo: Conversation, req: gr.Request):
         request = CompareRequest(
             prompt=prompt or "",
             images=_file_paths(image_files),
@@ -197,8 +204,8 @@ class CompareTab:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         finally:
             self.switches.disarm(req.session_hash)
-        if recording:
-            self.recorders.get().record(state)  # durable before the comparison is reported done
+        if self.recorder:  # durable before the comparison is reported done
+            self.recorder.record(state, visitor=visitor_id(req.session_hash))
         final = self._render(state, convo, user)
         for key in SIDES:  # this exchange becomes part of each model's own conversation
             if key in state.turns:
@@ -219,10 +226,11 @@ class CompareTab:
             self.raw: None, self.session: Conversation(),
         }
 
-    def session_zip(self) -> str:
-        if self.recorders.current is None:
-            raise gr.Error("Nothing recorded yet: switch recording on and run a comparison.")
-        return str(self.recorders.current.archive())
+    def session_zip(self, req: gr.Request) -> str:
+        archive = self.recorder.archive(visitor_id(req.session_hash))
+        if archive is None:
+            raise gr.Error("Nothing recorded from this page yet: run a comparison first.", print_exception=False)
+        return str(archive)
 
     def pick_preset(self, name) -> dict:
         if not name:

@@ -6,11 +6,38 @@ so they can be tested without a browser and are shared by the live app and repla
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from engine.results import ComparisonResult, ModelResult, Status
 from modalities.request import CompareRequest
 from models.families import LABELS, SIDES
+
+
+# Fenced code blocks (closed, or open to the end while an answer streams) and inline code spans:
+# shown as code, never rendered as HTML, so they are left as they are.
+_CODE = re.compile(r"(^(`{3,}|~{3,}).*?(?:^\2[ \t]*$|\Z)|(`+).+?\3)", re.S | re.M)
+
+
+def safe_markdown(text: str) -> str:
+    """Model output (or anything a visitor or a recording supplied) as Markdown that loads nothing.
+
+    Outside code, `<` becomes an entity, so no HTML element exists at all (no <img>, <svg>,
+    <video>, <form>, <input>, style attribute), and `![` becomes `!&#91;`, so no Markdown image
+    fetches a URL: an answer cannot make a viewer's browser contact any host, nor draw a form.
+    Entities are decoded after Markdown is parsed, so both still read as typed.
+    """
+    out, last = [], 0
+    for code in _CODE.finditer(text):
+        out.append(_neutralise(text[last : code.start()]))
+        out.append(code.group(0))
+        last = code.end()
+    out.append(_neutralise(text[last:]))
+    return "".join(out)
+
+
+def _neutralise(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("![", "!&#91;")
 
 
 def _fmt(value, unit: str = "", digits: int = 2) -> str:
@@ -19,8 +46,9 @@ def _fmt(value, unit: str = "", digits: int = 2) -> str:
 
 def user_message(request: CompareRequest) -> dict:
     media = [Path(p).name for p in (*request.images, request.video, request.audio) if p]
-    text = request.prompt or "(no text)"
-    return {"role": "user", "content": text + (f"\n\n*Attached: {', '.join(media)}*" if media else "")}
+    text = safe_markdown(request.prompt) if request.prompt else "(no text)"
+    attached = f"\n\n*Attached: {safe_markdown(', '.join(media))}*" if media else ""
+    return {"role": "user", "content": text + attached}
 
 
 def assistant_messages(result: ModelResult) -> list[dict]:
@@ -30,14 +58,14 @@ def assistant_messages(result: ModelResult) -> list[dict]:
         messages.append(
             {
                 "role": "assistant",
-                "content": result.thinking,
+                "content": safe_markdown(result.thinking),
                 "metadata": {"title": "Thinking", "status": "done" if done else "pending"},
             }
         )
     if result.text or (result.status in (Status.RUNNING, Status.PENDING) and not result.error):
-        messages.append({"role": "assistant", "content": result.text or "…"})
+        messages.append({"role": "assistant", "content": safe_markdown(result.text) or "…"})
     if result.error:
-        messages.append({"role": "assistant", "content": f"**Error:** {result.error}"})
+        messages.append({"role": "assistant", "content": f"**Error:** {safe_markdown(result.error)}"})
     elif result.status == Status.SKIPPED:
         messages.append({"role": "assistant", "content": "(not run: it takes none of the inputs)"})
     return messages
@@ -52,8 +80,8 @@ def input_tokens_text(tokens) -> str:
 
 def details_markdown(result: ModelResult) -> str:
     """The metrics table and every note, skipped input and error of one side."""
-    lines = [f"- **{skipped}**" for skipped in result.skipped_inputs]
-    lines += [f"- {note}" for note in result.notes]
+    lines = [f"- **{safe_markdown(str(skipped))}**" for skipped in result.skipped_inputs]
+    lines += [f"- {safe_markdown(note)}" for note in result.notes]
     m = result.metrics
     if m:
         lines += [
@@ -74,7 +102,7 @@ def details_markdown(result: ModelResult) -> str:
         lines.append(f"\n*Generating… {len(result.token_times)} tokens*")
     if result.generation:  # what it samples with, from the model call on
         g = result.generation
-        lines.append(f"\nSampling: {g.summary()}" + "".join(f"\n- {n}" for n in g.not_applied))
+        lines.append(f"\nSampling: {safe_markdown(g.summary())}" + "".join(f"\n- {safe_markdown(n)}" for n in g.not_applied))
     return "\n".join(lines) or " "
 
 

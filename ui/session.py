@@ -1,19 +1,16 @@
 """Per-browser-session state, and the objects the app's sessions share safely.
 
 `Conversation` lives in each session's `gr.State`. `StopSwitches` gives each session its own
-stop signal, so Stop ends only that session's comparison. `RecorderHolder` makes the app's
-recorder at the first recorded comparison when no folder was given.
+stop signal, so Stop ends only that session's comparison. `visitor_id` is the opaque name a
+session's comparisons are recorded under, so its zip holds only its own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
-
 from models.families import SIDES
-from recording.session import Recorder
 
 
 @dataclass
@@ -46,16 +43,6 @@ class StopSwitches:
             self._events.pop(session, None)
 
 
-class RecorderHolder:
-    """The app's recorder, made at the first recorded comparison when no folder was given."""
-
-    def __init__(self, folder: str | Path | None):
-        self.current = Recorder(folder) if folder else None
-        self._lock = threading.Lock()
-
-    def get(self) -> Recorder:
-        with self._lock:
-            if self.current is None:
-                stamp = time.strftime("%Y%m%d-%H%M%S")
-                self.current = Recorder(Path("recordings") / f"session-{stamp}")
-            return self.current
+def visitor_id(session_hash: str) -> str:
+    """An opaque, stable name for one browser session (never the session hash itself)."""
+    return hashlib.sha256(f"visitor:{session_hash}".encode()).hexdigest()[:20]
