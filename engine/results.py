@@ -99,6 +99,8 @@ class ModelResult:
     @classmethod
     def from_dict(cls, d: dict) -> ModelResult:
         fields = typed_fields(cls, d)
+        if d.get("status", Status.PENDING) not in set(Status):
+            raise ValueError(f"status: {str(d.get('status'))[:20]!r} is not one of {', '.join(Status)}")
         fields["status"] = Status(d.get("status", Status.PENDING))
         fields["skipped_inputs"] = [
             SkippedInput(**typed_fields(SkippedInput, {k: s[k] for k in ("input", "modality", "reason")}))

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from documents.html import esc, page
+from documents.markdown import esc as md
 from models.families import LABELS, SIDES
 
 from .session import MediaCopy, Recorded, Session
@@ -163,26 +164,23 @@ def to_html(session: Session) -> str:
     return page("Session report", "\n".join(parts), CSS)
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("\n", " ").replace("|", "\\|")[:500]
-
-
 def to_markdown(session: Session) -> str:
-    labels = " | ".join(LABELS[s] for s in SIDES)
+    """Every value in the report goes through `md` (documents.markdown.esc): literal text only."""
+    labels = " | ".join(md(LABELS[s]) for s in SIDES)
     lines = ["# Gemma 4 vs Qwen 3.5 — recorded session", "", f"{len(session.entries)} comparisons.", ""]
-    lines += [f"- **{p}**" for p in session.problems]
+    lines += [f"- **{md(p)}**" for p in session.problems]
     table = summary(session)
     lines += ["", "## Summary (medians)", "", f"| metric | {labels} |", "|---|" + "---|" * len(SIDES)]
-    lines += [f"| {label} | " + " | ".join(_fmt(table[s][n]["median"]) for s in SIDES) + " |" for n, label in SUMMARY_METRICS]
+    lines += [f"| {md(label)} | " + " | ".join(md(_fmt(table[s][n]["median"])) for s in SIDES) + " |" for n, label in SUMMARY_METRICS]
     for i, entry in enumerate(session.entries, start=1):
         results = entry.result.results
-        lines += ["", f"## Comparison {i}", "", f"**Prompt:** {entry.result.request.prompt}", ""]
-        lines += [f"- {item.kind}: {item.name}" for item in entry.media]
+        lines += ["", f"## Comparison {i}", "", f"**Prompt:** {md(entry.result.request.prompt)}", ""]
+        lines += [f"- {md(item.kind)}: {md(item.name)}" for item in entry.media]
         lines += ["", f"| | {labels} |", "|---|" + "---|" * len(SIDES)]
-        answers = [_md_cell(results[s].text or results[s].error or "") if s in results else "" for s in SIDES]
+        answers = [md(results[s].text or results[s].error or "", limit=500) if s in results else "" for s in SIDES]
         lines.append("| answer | " + " | ".join(answers) + " |")
         for name, label in SUMMARY_METRICS:
-            lines.append(f"| {label} | " + " | ".join(_fmt(_metric(entry, s, name)) for s in SIDES) + " |")
+            lines.append(f"| {md(label)} | " + " | ".join(md(_fmt(_metric(entry, s, name))) for s in SIDES) + " |")
     return "\n".join(lines) + "\n"
 
 

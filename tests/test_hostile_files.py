@@ -1,0 +1,124 @@
+"""Crafted recordings and a full disk: what a hostile session file or a failing write can do.
+
+Each test writes a session line that the app never writes itself (a wrong type, a path outside
+the session, a torn line) and checks that reports, replay and recording stay safe and whole.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import shutil
+
+import pytest
+
+from conftest import SAMPLES, request
+from documents import jsonl
+from modalities.request import GenerationSettings
+from recording.export import export
+from recording.replay import frames
+from recording.session import SESSION_FILE, Recorder, load_session
+
+
+@pytest.fixture(scope="module")
+def one_line(tmp_path_factory, sides):
+    """A session of one real comparison with an image, and its line as a dict."""
+    from engine.comparator import Comparator
+
+    folder = tmp_path_factory.mktemp("hostile") / "session"
+    result = Comparator(sides).run(
+        request("hello", GenerationSettings(max_new_tokens=4, temperature=0.0), images=(str(SAMPLES / "chart.png"),))
+    )
+    Recorder(folder).record(result)
+    return folder, json.loads((folder / SESSION_FILE).read_text())
+
+
+def _session_with(folder, tmp_path, *lines):
+    target = shutil.copytree(folder, tmp_path / "session")
+    (target / SESSION_FILE).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return target
+
+
+def test_a_script_in_a_metric_cell_never_reaches_a_report(one_line, tmp_path):
+    folder, line = one_line
+    crafted = json.loads(json.dumps(line))
+    crafted["results"]["gemma"]["metrics"]["ttft_s"] = "<script>document.title='pwned'</script>"
+    session = load_session(_session_with(folder, tmp_path, line, crafted))
+    assert len(session.entries) == 1 and "line 2 skipped" in session.problems[0] and "ttft_s" in session.problems[0]
+    for fmt in ("html", "md"):
+        assert "<script>document" not in export(session, fmt).read_text()
+    assert list(frames(session.entries[0].result, speed=1e6))  # replay reads only checked lines
+
+
+@pytest.mark.parametrize("kind", ["str-prompt-list", "progress-strings", "status-number"])
+def test_wrong_field_types_are_refused_with_the_field_named(one_line, tmp_path, kind):
+    folder, line = one_line
+    crafted = json.loads(json.dumps(line))
+    field = {"str-prompt-list": "prompt", "progress-strings": "progress", "status-number": "status"}[kind]
+    if kind == "str-prompt-list":
+        crafted["request"]["prompt"] = ["a", "b"]
+    elif kind == "progress-strings":
+        crafted["results"]["qwen"]["progress"] = [["x", 1, 2]]
+    else:
+        crafted["results"]["qwen"]["status"] = 7
+    session = load_session(_session_with(folder, tmp_path, crafted))
+    assert session.entries == [] and "line 1 skipped" in session.problems[0], session.problems
+    assert field in session.problems[0] or "status" in session.problems[0]
+
+
+@pytest.mark.parametrize("path", ["/etc/hostname", "../outside.png", "media/../../outside.png"])
+def test_media_outside_the_session_is_refused_and_never_embedded(one_line, tmp_path, path):
+    folder, line = one_line
+    (tmp_path / "outside.png").write_bytes((SAMPLES / "chart.png").read_bytes())
+    crafted = json.loads(json.dumps(line))
+    crafted["media"][0]["file"] = path
+    session = load_session(_session_with(folder, tmp_path, crafted))
+    assert session.entries[0].media == []
+    assert session.problems == ["line 1: a media entry points outside the session's media folder: refused"]
+    assert "data:image/jpeg" not in export(session, "html").read_text(), "nothing outside is read"
+
+
+def test_markdown_report_prompt_cannot_forge_rows_or_html(one_line, tmp_path):
+    folder, line = one_line
+    crafted = json.loads(json.dumps(line))
+    crafted["request"]["prompt"] = "hi\n\n| forged | row |\n<img src=x onerror=alert(1)>"
+    text = export(load_session(_session_with(folder, tmp_path, crafted)), "md").read_text()
+    assert "| forged | row |" not in text and "<img" not in text
+
+
+def test_a_torn_last_line_is_cut_before_the_next_recording(one_line, tmp_path, sides):
+    """A line torn by a full disk or a kill: the next comparison is recorded whole after it."""
+    from engine.comparator import Comparator
+
+    target = _session_with(one_line[0], tmp_path, one_line[1])
+    with open(target / SESSION_FILE, "a") as f:
+        f.write('{"version": 1, "recorded_at": "torn')
+    recorder = Recorder(target)
+    recorder.record(Comparator(sides).run(request("after", GenerationSettings(max_new_tokens=2, temperature=0.0))))
+    session = load_session(target)
+    assert session.problems == [] and [e.result.request.prompt for e in session.entries] == ["hello", "after"]
+    assert "torn last line" in recorder.problems[0], "what was cut is reported"
+
+
+def test_a_write_that_fails_on_a_full_disk_tears_nothing(tmp_path, monkeypatch):
+    """Fault injection (a full disk cannot be produced here): the data is written, then the
+    flush to disk fails with ENOSPC. The file must end where it did, and the next line is whole."""
+    path = tmp_path / "lines.jsonl"
+    jsonl.append(path, {"n": 1})
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(jsonl.os, "fsync", full)
+        with pytest.raises(OSError):
+            jsonl.append(path, {"n": 2, "pad": "x" * 10_000})
+    assert path.read_text() == '{"n": 1}\n'
+    jsonl.append(path, {"n": 3})
+    assert [line.record["n"] for line in jsonl.read(path)[0]] == [1, 3]
+
+
+def test_lone_surrogates_are_written_as_replacement_characters(tmp_path):
+    path = tmp_path / "lines.jsonl"
+    jsonl.append(path, {"text": "bad \ud800 end"})
+    assert jsonl.read(path)[0][0].record["text"] == "bad \ufffd\ufffd\ufffd end"
