@@ -51,6 +51,12 @@ def _model_args(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
             help=f"stream {key} from an OpenAI-compatible server (e.g. http://host:8000/v1); --{key} names the model",
         )
         parser.add_argument(
+            f"--{key}-offer", metavar="LIST", type=lambda v: tuple(m.strip() for m in v.split(",") if m.strip()),
+            default=tuple(m.strip() for m in env(f"COMPARE_{key.upper()}_OFFER", "").split(",") if m.strip()),
+            help=f"more {key} models (hub ids or folders) the app's picker offers besides the presets "
+            f"(COMPARE_{key.upper()}_OFFER); visitors can load nothing else",
+        )
+        parser.add_argument(
             f"--{key}-accepts", metavar="LIST", type=lambda v: [m.strip() for m in v.split(",") if m.strip()],
             help="what the served model takes besides text, e.g. image,video,audio (default: found or assumed)",
         )
@@ -94,6 +100,7 @@ def model_options(args):
         api_key_env=args.api_key_env,
         device=args.device,
         fast=args.fast,
+        offered={k: getattr(args, f"{k}_offer") for k in SIDES},
     )
 
 
@@ -114,9 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="put a login in front of the app (or set COMPARE_AUTH)",
     )
     parser.add_argument("--record", metavar="PATH", help="record every comparison into this session folder")
+    # On a Space (which sets SPACE_ID) the models are locked unless COMPARE_LOCK_MODELS=0 says otherwise.
+    lock = os.environ.get("COMPARE_LOCK_MODELS", "1" if os.environ.get("SPACE_ID") else "")
     parser.add_argument(
-        "--lock-models", action="store_true", default=os.environ.get("COMPARE_LOCK_MODELS", "") not in ("", "0"),
-        help="visitors cannot switch the models, shared by every session (COMPARE_LOCK_MODELS=1)",
+        "--lock-models", action="store_true", default=lock not in ("", "0"),
+        help="visitors cannot switch the models, shared by every session "
+        "(COMPARE_LOCK_MODELS=1; the default on a Hugging Face Space)",
     )
     parser.add_argument("--replay", metavar="PATH", help="serve a recorded session for replay (no models load)")
     commands = parser.add_subparsers(dest="command")

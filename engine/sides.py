@@ -51,6 +51,7 @@ class ModelOptions:
     api_key_env: str = API_KEY_ENV
     device: str | None = None
     fast: bool = False
+    offered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # side -> more models visitors may pick
 
 
 def resolve_sources(options: ModelOptions) -> dict[str, str]:

@@ -10,10 +10,14 @@ from conftest import SAMPLES
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, replica_dirs):
+def server(tmp_path_factory, replica_dirs, all_replicas):
+    import shutil
+
     folder = tmp_path_factory.mktemp("app")
-    srv = AppServer("--record", str(folder / "session"), log=folder / "app.log").wait_ready()
-    srv.session = folder / "session"
+    copy = shutil.copytree(replica_dirs[0], folder / "gemma-copy")
+    offer = f"{copy},{all_replicas['gemma4-12b-tiny']}"
+    srv = AppServer("--record", str(folder / "session"), "--gemma-offer", offer, log=folder / "app.log").wait_ready()
+    srv.session, srv.copy = folder / "session", copy
     yield srv
     srv.stop()
 
@@ -109,11 +113,29 @@ def test_evaluate_tab_runs_a_suite(server):
         client.predict("/etc/passwd", 3, False, api_name="/evaluate")
 
 
-def test_switching_a_model_is_seen_by_the_next_comparison(server, replica_dirs, tmp_path_factory):
-    """The picker's load endpoint puts the new model in its slot; the next comparison runs it."""
-    import shutil
+def test_a_visitor_loads_only_what_the_operator_offers(server, tmp_path):
+    """Any other path, existing or not, is refused in the same words, and the loaded model stays."""
+    from gradio_client.exceptions import AppError
 
-    copy = shutil.copytree(replica_dirs[0], tmp_path_factory.mktemp("switch") / "gemma-copy")
+    client = Client(server.url, verbose=False)
+    (tmp_path / "config.json").write_text("{}")
+    for path in ("/etc", str(tmp_path), "/no/such/folder", "google/gemma-4-E2B-it-not-offered"):
+        with pytest.raises(AppError) as refused:
+            client.predict(path, api_name="/load_gemma")
+        # Gradio's own check of the picker's choices answers first; the engine's refusal is behind it.
+        assert str(refused.value).startswith(f"Value: {path} is not in the list of choices"), str(refused.value)
+    from engine.slots import ModelSlots, SourceRefused
+    from engine.sides import ModelOptions
+
+    with pytest.raises(SourceRefused, match="^not one of the models this server offers for gemma$"):
+        ModelSlots(ModelOptions()).load("gemma", "/etc")
+    *_, raw = call_compare(client, "Still there?")
+    assert raw["results"]["gemma"]["error"] is None, "the shared model was not unloaded"
+
+
+def test_switching_a_model_is_seen_by_the_next_comparison(server, replica_dirs):
+    """The picker's load endpoint puts the new model in its slot; the next comparison runs it."""
+    copy = server.copy
     client = Client(server.url, verbose=False)
     info = client.predict(str(copy), api_name="/load_gemma")
     assert str(copy) in info and "offline replica" in info, info

@@ -145,12 +145,15 @@ def test_login_in_front_of_the_app(tmp_path, replica_dirs):
         srv.stop()
 
 
-def test_locked_models_cannot_be_switched_by_visitors(tmp_path, replica_dirs):
+@pytest.mark.parametrize("how", [("--lock-models",), ()], ids=["flag", "on-a-space"])
+def test_locked_models_cannot_be_switched_by_visitors(tmp_path, replica_dirs, how):
+    """Locked by the flag, and by default on a Hugging Face Space (which sets SPACE_ID)."""
     from gradio_client import Client
 
     from app_server import AppServer
 
-    srv = AppServer("--lock-models", log=tmp_path / "app.log").wait_ready()
+    env = {} if how else {"SPACE_ID": "someone/some-space"}
+    srv = AppServer(*how, log=tmp_path / "app.log", env=env).wait_ready()
     try:
         endpoints = Client(srv.url, verbose=False).view_api(return_format="dict", print_info=False)["named_endpoints"]
         assert "/compare" in endpoints and not any(name.startswith("/load_") for name in endpoints)

@@ -14,11 +14,11 @@ from pathlib import Path
 import gradio as gr
 
 from engine.results import ComparisonResult
-from engine.slots import ModelSlots
+from engine.slots import ModelSlots, SourceRefused
 from modalities.errors import InputError
 from modalities.request import IDENTICAL, RECOMMENDED, CompareRequest, GenerationSettings
 from models.families import LABELS, SIDES
-from models.registry import CHECKPOINTS, PRESETS
+from models.registry import PRESETS
 
 from .format import assistant_messages, details_markdown, model_info_markdown, timing_rows, user_message
 from recording.session import Recorder
@@ -35,11 +35,6 @@ except ImportError:
 
     def gpu(fn):
         return fn
-
-
-def choices(key: str, extra: list[str] = ()) -> list[str]:
-    """The registry's checkpoints of one family, after any extra sources (replicas, folders)."""
-    return list(dict.fromkeys([*extra, *(c.source for c in CHECKPOINTS if c.family == key)]))
 
 
 def answer_columns(height: int = 420) -> tuple[dict, dict]:
@@ -160,10 +155,9 @@ class CompareTab:
                 with gr.Column(scale=2):
                     current = self.slots.source(key)
                     self.pickers[key] = gr.Dropdown(
-                        choices=choices(key, [current] if current else []),
+                        choices=self.slots.offered(key),
                         value=current,
-                        allow_custom_value=True,
-                        label=f"{LABELS[key]} model (hub id or local folder)",
+                        label=f"{LABELS[key]} model",
                         interactive=not self.lock_models,
                     )
                     self.infos[key] = gr.Markdown(model_info_markdown(self.slots.side(key)), elem_id=f"{key}-info")
@@ -245,7 +239,10 @@ class CompareTab:
             if not source:
                 return model_info_markdown(self.slots.side(key))
             progress(0.1, desc=f"Loading {source}")
-            side = self.slots.load(key, source)
+            try:
+                side = self.slots.load(key, source)
+            except SourceRefused as e:
+                raise gr.Error(str(e), title="Model not offered", print_exception=False) from None
             progress(1.0)
             return model_info_markdown(side)
 
