@@ -3,11 +3,14 @@
 Both answers start together, each at its own recorded times from its model call, so a replay
 shows how the two raced (a sequential recording ran them one after the other; this overlays
 them). The text shown at each moment is what had been decoded by then, from each result's
-`progress` marks; `speed` > 1 plays faster.
+`progress` marks; `speed` > 1 plays faster. A pause longer than MAX_GAP_S plays as MAX_GAP_S,
+so no recording (a crafted one claims a billion seconds) holds a viewer, or a server thread, for
+longer than its text takes to appear.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 
@@ -16,17 +19,33 @@ from models.families import SIDES
 
 from .session import Recorded
 
+MAX_GAP_S = 2.0  # the longest pause a replay shows between two recorded updates, at speed 1
+
 
 def timeline(result: ComparisonResult) -> list[tuple[float, str, int, int]]:
     """(seconds, side, answer chars, thinking chars) for both sides, in time order."""
     marks = []
     for side, r in result.results.items():
-        own = [(float(t), side, int(answer), int(thinking)) for t, answer, thinking in r.progress]
+        own = [(_seconds(t), side, int(answer), int(thinking)) for t, answer, thinking in r.progress]
         if r.text or r.thinking:
-            end = max([m[0] for m in own] + [r.metrics.total_s if r.metrics else 0.0])
+            end = max([m[0] for m in own] + [_seconds(r.metrics.total_s) if r.metrics else 0.0])
             own.append((end, side, len(r.text), len(r.thinking)))
         marks += own
     return sorted(marks)
+
+
+def _seconds(t: float) -> float:
+    return float(t) if math.isfinite(t) and t > 0 else 0.0
+
+
+def paced(marks: list[tuple[float, str, int, int]]) -> list[float]:
+    """When each mark is shown, at speed 1: its recorded time, with every pause cut to MAX_GAP_S."""
+    at, previous, shown = 0.0, 0.0, []
+    for t, *_ in marks:
+        at += min(t - previous, MAX_GAP_S)
+        previous = t
+        shown.append(at)
+    return shown
 
 
 def frames(
@@ -43,7 +62,7 @@ def frames(
     last_mark = {s: max((i for i, m in enumerate(marks) if m[1] == s), default=-1) for s in results}
 
     start = clock()
-    for i, (t, side, answer, thinking) in enumerate(marks):
+    for i, ((_, side, answer, thinking), t) in enumerate(zip(marks, paced(marks))):
         delay = t / speed - (clock() - start)
         if delay > 0:
             sleep(delay)

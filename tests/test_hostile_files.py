@@ -122,3 +122,46 @@ def test_lone_surrogates_are_written_as_replacement_characters(tmp_path):
     path = tmp_path / "lines.jsonl"
     jsonl.append(path, {"text": "bad \ud800 end"})
     assert jsonl.read(path)[0][0].record["text"] == "bad \ufffd\ufffd\ufffd end"
+
+
+def _long_recording(one_line, tmp_path, times):
+    folder, line = one_line
+    crafted = json.loads(json.dumps(line))
+    for side in ("gemma", "qwen"):
+        crafted["results"][side]["progress"] = [[t, 1, 0] for t in times]
+    return _session_with(folder, tmp_path, crafted)
+
+
+def test_a_recorded_pause_of_a_billion_seconds_plays_as_a_short_one(one_line, tmp_path):
+    from recording.replay import MAX_GAP_S
+
+    entry = load_session(_long_recording(one_line, tmp_path, [0.5, 1e9, 1e9 + 1])).entries[0]
+    now = [0.0]
+    for _ in frames(entry.result, speed=1.0, sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0]):
+        pass
+    assert now[0] <= 0.5 + 3 * MAX_GAP_S, f"the replay slept {now[0]:.0f} s"
+
+
+def test_one_viewer_replaying_a_long_recording_does_not_hold_up_another(one_line, tmp_path):
+    import time
+
+    from gradio_client import Client
+
+    from app_server import AppServer
+
+    folder = _long_recording(one_line, tmp_path, [1.9 * i for i in range(1, 40)])  # 74 s, played as recorded
+    srv = AppServer("--replay", str(folder), tiny=False, log=tmp_path / "app.log").wait_ready()
+    try:
+        first = Client(srv.url, verbose=False).submit(0, 1, api_name="/replay")
+        time.sleep(3)
+        start = time.monotonic()
+        second = Client(srv.url, verbose=False).submit(0, 10, api_name="/replay")
+        while not second.outputs() and time.monotonic() - start < 20:
+            time.sleep(0.2)
+        waited = time.monotonic() - start
+        assert second.outputs() and not first.done(), "the second viewer's replay started while the first played"
+        assert waited < 15, f"the second viewer waited {waited:.0f} s"
+        first.cancel()
+        second.cancel()
+    finally:
+        srv.stop()

@@ -16,7 +16,7 @@ from recording.replay import frames, label
 from recording.session import Recorded, Session
 
 from .compare import answer_columns
-from .format import assistant_messages, details_markdown
+from .format import assistant_messages, details_markdown, safe_markdown, user_message
 
 
 def _choice(i: int, entry: Recorded) -> tuple[str, int]:
@@ -33,7 +33,7 @@ def build_replay_demo(session: Session) -> gr.Blocks:
             elem_id="replay-banner",
         )
         if session.problems:
-            gr.Markdown("\n".join(f"- {p}" for p in session.problems), elem_id="replay-problems")
+            gr.Markdown("\n".join(f"- {safe_markdown(p)}" for p in session.problems), elem_id="replay-problems")
         with gr.Row():
             pick = gr.Dropdown([_choice(i, e) for i, e in enumerate(entries)], value=0 if entries else None,
                                label=f"Recorded comparisons ({len(entries)})", scale=3)
@@ -47,8 +47,8 @@ def build_replay_demo(session: Session) -> gr.Blocks:
                 raise gr.Error("This session has no comparisons to replay.")
             entry = entries[int(index)]
             results = {k: r for k, r in entry.result.results.items() if k in SIDES}
-            user = {"role": "user", "content": entry.result.request.prompt or "(no text)"}
-            heading = f"**{label(entry)}**"
+            user = user_message(entry.result.request)
+            heading = f"**{safe_markdown(label(entry))}**"
             yield {about: heading, **{details[k]: " " for k in SIDES}}
             for frame in frames(entry.result, float(pace)):
                 out = {about: heading}
@@ -61,5 +61,8 @@ def build_replay_demo(session: Session) -> gr.Blocks:
                         out[details[key]] = details_markdown(r)
                 yield out
 
-        play.click(replay, [pick, speed], [about, *chats.values(), *details.values()], api_name="replay")
+        # Playing only sleeps between updates: any number of viewers play at once, none waits.
+        play.click(
+            replay, [pick, speed], [about, *chats.values(), *details.values()], api_name="replay", concurrency_limit=None
+        )
     return demo
