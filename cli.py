@@ -84,17 +84,29 @@ def run_compare(args) -> int:
     except InputError as e:
         say(f"error: {e}")
         return EXIT_BAD_INPUT
-    comparator = Comparator(make_sides(args.model_options, say), parallel=args.parallel, timeout_s=args.timeout, limits=limits)
-    result = comparator.run(request, inputs=inputs)  # the media were decoded once, above
-    if args.record:
+    recorder = None
+    if args.record:  # a folder that cannot be written is said now, before any model runs
         from recording.session import Recorder
 
-        Recorder(args.record).record(result)
+        try:
+            recorder = Recorder(args.record)
+        except OSError as e:
+            say(f"error: record: {InputError('folder', e.strerror or str(e)).args[0]}")
+            return EXIT_BAD_INPUT
+    comparator = Comparator(make_sides(args.model_options, say), parallel=args.parallel, timeout_s=args.timeout, limits=limits)
+    result = comparator.run(request, inputs=inputs)  # the media were decoded once, above
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_text(result)
-    return EXIT_OK if any(r.error is None for r in result.results.values()) else EXIT_INTERNAL
+    status = EXIT_OK if any(r.error is None for r in result.results.values()) else EXIT_INTERNAL
+    if recorder:
+        try:
+            recorder.record(result)
+        except OSError as e:
+            say(f"error: record: this comparison was not recorded ({e.strerror or e})")
+            status = EXIT_INTERNAL
+    return status
 
 
 def run_eval(args) -> int:

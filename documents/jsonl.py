@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,7 @@ def append(path: Path, record: dict) -> int:
     joins it; a write that fails (a full disk) is rolled back to the old end, so it tears nothing.
     Lone surrogates (which no UTF-8 file can hold) become U+FFFD.
     """
-    data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
-    data = data.decode("utf-8", "replace").encode("utf-8")
+    data = re.sub("[\ud800-\udfff]", "\ufffd", json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
     with _lock:
         dropped = drop_partial_line(path)
         with open(path, "ab") as f:

@@ -1,9 +1,10 @@
 """Evaluation suites: JSONL files of tasks with known answers.
 
-One task per line: `id`, `category`, `prompt`, optional `images` / `video` / `audio` (paths
-relative to the project root or to the suite file), `expected`, and `score` — one of `label`
-(with `labels`), `number`, `accepted` (a list of accepted answers) or `code` (`expected` holds
-the unit tests). A bad line is an error naming the file, the line and the reason.
+One task per line: `id`, `category`, `prompt`, optional `images` / `video` / `audio` (relative
+paths, found under the suite's folder or the project root; an absolute path or `..` is refused),
+`expected`, and `score` — one of `label` (with `labels`), `number`, `accepted` (a list of accepted
+answers) or `code` (`expected` holds the unit tests). Every field is checked for its type; a bad
+line is an error naming the file, the line and the reason.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modalities.errors import InputError
+from modalities.errors import InputError, clean_text
 
 SCORERS = {"label", "number", "accepted", "code"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,10 +35,51 @@ class Task:
 
 
 def _resolve(path: str, suite_file: Path) -> str:
-    for base in (suite_file.parent, ROOT, Path.cwd()):
+    if Path(path).is_absolute() or ".." in Path(path).parts:
+        raise ValueError(f"media path {path!r} must be relative, inside the suite's folder or the project")
+    for base in (suite_file.parent, ROOT):
         if (base / path).exists():
             return str(base / path)
-    return path  # validation of the request names it as missing
+    return str(suite_file.parent / path)  # validation of the request names it as missing
+
+
+# Each field's type; `expected` depends on the scorer.
+_TYPES = {"id": str, "category": str, "prompt": str, "score": str, "video": str, "audio": str}
+_EXPECTED = {"label": (str,), "number": (int, float), "accepted": (list,), "code": (str,)}
+
+
+def _cleaned(value):
+    """Every string in a parsed line with lone surrogates (JSON escapes can hold them) as U+FFFD."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    return value
+
+
+def _check(row) -> None:
+    if not isinstance(row, dict):
+        raise ValueError("not a JSON object")
+    missing = {"id", "category", "prompt", "expected", "score"} - row.keys()
+    if missing:
+        raise ValueError(f"missing {', '.join(sorted(missing))}")
+    for key, kind in _TYPES.items():
+        if key in row and row[key] is not None and not isinstance(row[key], kind):
+            raise ValueError(f"{key} must be a {kind.__name__}, not {type(row[key]).__name__}")
+    for key in ("labels", "images"):
+        if key in row and not (isinstance(row[key], list) and all(isinstance(v, str) for v in row[key])):
+            raise ValueError(f"{key} must be a list of strings")
+    if row["score"] not in SCORERS:
+        raise ValueError(f"score must be one of {', '.join(sorted(SCORERS))}")
+    expected = row["expected"]
+    if not isinstance(expected, _EXPECTED[row["score"]]) or isinstance(expected, bool):
+        raise ValueError(f"expected must be a {' or '.join(t.__name__ for t in _EXPECTED[row['score']])} for a {row['score']} task")
+    if row["score"] == "accepted" and not all(isinstance(v, str) for v in expected):
+        raise ValueError("expected must be a list of strings for an accepted task")
+    if row["score"] == "label" and expected not in row.get("labels", []):
+        raise ValueError("a label task needs labels that include the expected one")
 
 
 def load_suite(path: str | Path) -> list[Task]:
@@ -50,22 +92,12 @@ def load_suite(path: str | Path) -> list[Task]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            missing = {"id", "category", "prompt", "expected", "score"} - row.keys()
-            if missing:
-                raise ValueError(f"missing {', '.join(sorted(missing))}")
-            if row["score"] not in SCORERS:
-                raise ValueError(f"score must be one of {', '.join(sorted(SCORERS))}")
-            if row["score"] == "label" and row["expected"] not in row.get("labels", []):
-                raise ValueError("a label task needs labels that include the expected one")
+            row = _cleaned(json.loads(line))
+            _check(row)
             if row["id"] in seen:
                 raise ValueError(f"duplicate id {row['id']}")
-        except (ValueError, AttributeError) as e:
-            raise InputError(name, f"line {number}: {e}") from None
-        seen.add(row["id"])
-        known = {"id", "category", "prompt", "expected", "score", "labels", "images", "video", "audio"}
-        tasks.append(
-            Task(
+            known = {"id", "category", "prompt", "expected", "score", "labels", "images", "video", "audio"}
+            task = Task(
                 id=row["id"],
                 category=row["category"],
                 prompt=row["prompt"],
@@ -78,7 +110,10 @@ def load_suite(path: str | Path) -> list[Task]:
                 suite=path.stem,
                 extra={k: v for k, v in row.items() if k not in known},
             )
-        )
+        except ValueError as e:
+            raise InputError(name, f"line {number}: {e}") from None
+        seen.add(row["id"])
+        tasks.append(task)
     if not tasks:
         raise InputError(name, "no tasks")
     return tasks

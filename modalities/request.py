@@ -11,12 +11,13 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .audio import AudioInput, load_audio
-from .errors import InputError
+from .errors import InputError, clean_text
 from .image import ImageInput, load_image
 from .limits import DEFAULT_LIMITS, Limits
 from .video import VideoInput, load_video
 
 MAX_NEW_TOKENS_LIMIT = 32_768
+MAX_SEED = 2**32 - 1  # what every random generator involved takes
 
 # How both models sample. identical: exactly the temperature and top-p below for both, every
 # other filter off, nothing taken from either checkpoint. recommended: each family's published
@@ -48,6 +49,13 @@ class CompareRequest:
     system: str = ""
     settings: GenerationSettings = field(default_factory=GenerationSettings)
 
+    def __post_init__(self):
+        # Lone surrogates (a browser or a script can send them) become U+FFFD here, where every
+        # request starts, so nothing later fails to print, write or send the text.
+        for name in ("prompt", "system"):
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, clean_text(getattr(self, name)))
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -71,8 +79,8 @@ def validate_settings(s: GenerationSettings) -> None:
         raise InputError("temperature", f"{s.temperature} is outside 0..2")
     if not 0.0 < s.top_p <= 1.0:
         raise InputError("top-p", f"{s.top_p} is outside (0, 1]")
-    if s.seed < 0:
-        raise InputError("seed", f"{s.seed} is negative")
+    if not 0 <= s.seed <= MAX_SEED:
+        raise InputError("seed", f"{s.seed} is outside 0..{MAX_SEED}")
     if s.sampling not in SAMPLING_MODES:
         raise InputError("sampling", f"'{s.sampling}' is not one of {', '.join(SAMPLING_MODES)}")
 

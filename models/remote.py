@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from modalities.errors import clean_text
 from modalities.routing import Capabilities
 
 from .backend import ANSWER, THINKING, UPDATE_INTERVAL_S, BackendError, Event, Finished, InputTokens, Job, Note, Started, Tokens
@@ -128,6 +129,8 @@ class RemoteBackend:
                         delta = chunk.choices[0].delta if chunk.choices else None
                         thought = delta and (getattr(delta, "reasoning_content", None) or getattr(delta, "reasoning", None))
                         content = delta.content if delta else None
+                        # A server's text may hold lone surrogates (JSON can): U+FFFD, as for input.
+                        thought, content = (clean_text(x) if isinstance(x, str) else None for x in (thought, content))
                         if thought or content:
                             reasoning += thought or ""
                             marked_before = marked

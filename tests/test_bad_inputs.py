@@ -6,6 +6,7 @@ Each case goes through the engine as `compare` runs it, and through the app's AP
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -211,3 +212,70 @@ def test_through_the_app_api(matrix, tmp_path_factory, replica_dirs):
         assert "Traceback" not in (srv.log_path.read_text()), "no traceback even in the server log"
     finally:
         srv.stop()
+
+
+# --- hostile input: lone surrogates, huge seeds, crafted suites, paths in errors -----------------
+
+
+def test_lone_surrogates_in_a_prompt_become_replacement_characters():
+    from modalities.request import CompareRequest
+
+    assert CompareRequest(prompt="a\ud800b", system="\udfff").prompt == "a\ufffdb"
+
+
+@pytest.mark.parametrize("seed", [2**32, 2**63, -1])
+def test_a_seed_out_of_range_is_refused_before_any_model_runs(seed):
+    from modalities.errors import InputError
+    from modalities.request import GenerationSettings, validate_settings
+
+    with pytest.raises(InputError, match=f"^seed: {seed} is outside 0..4294967295$"):
+        validate_settings(GenerationSettings(seed=seed))
+
+
+@pytest.mark.parametrize(
+    "row, reason",
+    [
+        ({"category": 7}, "category must be a str, not int"),
+        ({"id": ["a"]}, "id must be a str, not list"),
+        ({"images": "abc"}, "images must be a list of strings"),
+        ({"expected": "four"}, "expected must be a int or float for a number task"),
+        ({"images": ["/etc/hostname"]}, "media path 'hostname' must be relative"),  # paths shown by their last part
+        ({"audio": "../../secret.wav"}, "media path 'secret.wav' must be relative"),
+    ],
+)
+def test_a_suite_line_of_the_wrong_shape_is_named_with_its_reason(tmp_path, row, reason):
+    import json
+
+    from evaluation.suites import load_suite
+    from modalities.errors import InputError
+
+    good = {"id": "a", "category": "math", "prompt": "1+1?", "expected": 2, "score": "number"}
+    suite = tmp_path / "mine.jsonl"
+    suite.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "b"} | row) + "\n")
+    with pytest.raises(InputError, match=f"^suite 'mine.jsonl': line 2: {re.escape(reason)}"):
+        load_suite(suite)
+
+
+def test_decoder_messages_name_no_server_path_and_stay_on_one_line(tmp_path):
+    from modalities.errors import InputError
+
+    message = str(InputError("video 'a\nb.mp4'", "cannot open /tmp/gradio/0a1b/clip.mp4 (src/video/video_reader.cc:151)"))
+    assert message == "video 'a b.mp4': cannot open clip.mp4 (video_reader.cc:151)"
+    bad = tmp_path / "deep" / "er" / "bad.png"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    from modalities.image import load_image
+    from modalities.limits import DEFAULT_LIMITS
+
+    with pytest.raises(InputError) as e:
+        load_image(str(bad), DEFAULT_LIMITS)
+    assert str(tmp_path) not in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_record_folder_that_cannot_be_written_is_said_before_any_model_runs(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "app.py", "compare", "--tiny", "--prompt", "hi", "--record", "/dev/null/session"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1].startswith("error: record: folder:"), proc.stderr
+    assert "loading" not in proc.stderr, "no model was loaded"

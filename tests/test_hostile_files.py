@@ -121,7 +121,7 @@ def test_a_write_that_fails_on_a_full_disk_tears_nothing(tmp_path, monkeypatch):
 def test_lone_surrogates_are_written_as_replacement_characters(tmp_path):
     path = tmp_path / "lines.jsonl"
     jsonl.append(path, {"text": "bad \ud800 end"})
-    assert jsonl.read(path)[0][0].record["text"] == "bad \ufffd\ufffd\ufffd end"
+    assert jsonl.read(path)[0][0].record["text"] == "bad \ufffd end"
 
 
 def _long_recording(one_line, tmp_path, times):
@@ -165,3 +165,24 @@ def test_one_viewer_replaying_a_long_recording_does_not_hold_up_another(one_line
         second.cancel()
     finally:
         srv.stop()
+
+
+def test_a_server_answer_with_a_lone_surrogate_is_printed_and_recorded(tmp_path, replica_dirs):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    from fake_openai import FakeOpenAI
+
+    fake = FakeOpenAI("bad \ud800 end")
+    try:
+        proc = subprocess.run(
+            [sys.executable, "app.py", "compare", "--tiny", "--gemma-endpoint", f"{fake.url}/v1", "--gemma", fake.model,
+             "--prompt", "hi", "--max-new-tokens", "2", "--json", "--record", str(tmp_path / "session")],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )
+    finally:
+        fake.close()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["results"]["gemma"]["text"] == "bad \ufffd end"
+    assert load_session(tmp_path / "session").entries[0].result.results["gemma"].text == "bad \ufffd end"
