@@ -179,10 +179,17 @@ def _launch(demo, args) -> None:
         if not sep or not user or not password:
             raise SystemExit("--auth / COMPARE_AUTH must be USER:PASSWORD")
         auth = (user, password)
+    from starlette.middleware import Middleware
+
+    from ui.guard import RequestGuard, local_hosts
+
     # One comparison at a time: each model generates for one request at once, and the queue
-    # shows everyone else their place. Gradio's CORS and host checks stay at their defaults.
+    # shows everyone else their place. The guard answers first: a loopback bind takes only its
+    # own Host (not with --share, whose tunnel names another), and no URL passes as file data.
+    hosts = None if args.share else local_hosts(args.host, args.port)
     demo.queue(default_concurrency_limit=1).launch(
-        server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth
+        server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth,
+        app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts)]},
     )
 
 

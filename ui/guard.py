@@ -1,0 +1,84 @@
+"""Two checks in front of the app, before Gradio sees a request.
+
+- Host: an app bound to a loopback address answers only requests addressed to it (`Host:
+  127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`), so a web page elsewhere cannot reach it
+  through DNS rebinding. Apps bound to other addresses (a Space, a LAN) are not restricted.
+- URLs as file data: Gradio would download a URL given in place of an upload. The API's
+  JSON bodies are read first and any file object whose path or url is an http(s) URL is
+  refused with one line, so the server never fetches what a visitor names.
+"""
+
+from __future__ import annotations
+
+import json
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+_JSON_PATHS = ("/queue/join", "/call/", "/run/", "/api/")
+
+
+def local_hosts(host: str, port: int) -> set[str] | None:
+    """The Host headers a loopback-bound app answers; None (anything) for any other bind."""
+    if host not in LOOPBACK:
+        return None
+    return {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+
+
+def _names_a_url(value) -> bool:
+    if isinstance(value, dict):
+        if "path" in value or "url" in value:
+            for key in ("path", "url"):
+                if isinstance(value.get(key), str) and value[key].lower().startswith(("http://", "https://")):
+                    # A file the server made itself (a processed upload) has a local path.
+                    if key == "path" or not isinstance(value.get("path"), str):
+                        return True
+        return any(_names_a_url(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_names_a_url(v) for v in value)
+    return False
+
+
+class RequestGuard:
+    """ASGI middleware: the Host allow-list and the refusal of URLs as file data."""
+
+    def __init__(self, app, hosts: set[str] | None = None):
+        self.app, self.hosts = app, hosts
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        host = headers.get(b"host", b"").decode("latin-1").lower()
+        if self.hosts is not None and host not in self.hosts:
+            return await _refuse(scope, send, 421, "this app answers only requests addressed to its own loopback address")
+        if scope["type"] == "http" and scope["method"] == "POST" and any(p in scope["path"] for p in _JSON_PATHS):
+            body, more = b"", True
+            while more:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            try:
+                names_url = _names_a_url(json.loads(body)) if body else False
+            except ValueError:
+                names_url = False  # not JSON: Gradio answers it
+            if names_url:
+                return await _refuse(scope, send, 400, "file data must be an uploaded file, not a URL")
+            sent = False
+
+            async def replay():
+                nonlocal sent
+                if sent:
+                    return await receive()
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            return await self.app(scope, replay, send)
+        return await self.app(scope, receive, send)
+
+
+async def _refuse(scope, send, status: int, message: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = json.dumps({"error": message}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
