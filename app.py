@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _launch(demo, args) -> None:
+def _launch(demo, args, max_file_bytes: int | None = None) -> None:
     auth = None
     if args.auth:
         user, sep, password = args.auth.partition(":")
@@ -190,6 +190,7 @@ def _launch(demo, args) -> None:
     demo.queue(default_concurrency_limit=1).launch(
         server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth,
         app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts)]},
+        max_file_size=max_file_bytes,  # the input limit, enforced while the upload arrives
     )
 
 
@@ -219,7 +220,8 @@ def run_app(args) -> int:
         args.model_options, make_sides(args.model_options, say),
         parallel=args.parallel, timeout_s=args.timeout, limits=limits,
     )
-    _launch(build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models), args)
+    demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models)
+    _launch(demo, args, max_file_bytes=limits.max_file_bytes)
     return EXIT_OK
 
 

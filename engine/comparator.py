@@ -12,6 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from modalities.limits import DEFAULT_LIMITS, Limits
@@ -113,7 +114,9 @@ class Comparator:
             except Exception as e:  # an internal error on one side must not end the other's run
                 result.status, result.error = Status.ERROR, one_line(e)
             if result.status in (Status.DONE, Status.STOPPED):  # what was shown continues its conversation
-                turns[side.key] = Turn(routed, result.text)
+                # Kept for follow-ups in the visitor's state: paths, not decoded images.
+                light = replace(routed, images=[image.without_pixels() for image in routed.images])
+                turns[side.key] = Turn(light, result.text)
         yield
 
     def _ended(self, result: ModelResult) -> None:

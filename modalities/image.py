@@ -17,7 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import InputError
 from .files import check_file, describe
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Limits, MiB
 
 
 EXIF_ORIENTATION = 0x0112
@@ -26,21 +26,33 @@ EXIF_ORIENTATION = 0x0112
 @dataclass
 class ImageInput:
     path: Path
-    image: Image.Image  # 8-bit RGB, already upright
+    image: Image.Image | None  # 8-bit RGB, already upright; None once dropped (without_pixels)
     notes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
         return describe("image", self.path)
 
+    def pixels(self) -> Image.Image:
+        """The decoded image; decoded again from its file when `without_pixels` dropped it."""
+        return self.image if self.image is not None else load_image(self.path).image
+
+    def without_pixels(self) -> ImageInput:
+        """This input holding only its path: what an earlier turn of a conversation keeps, so
+        a session's state never holds decoded images (an 8000x8000 photo is 190 MB of pixels)."""
+        return ImageInput(self.path, None, self.notes)
+
 
 def _to_8bit_rgb(im: Image.Image, notes: list[str]) -> Image.Image:
-    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if im.mode.startswith("I;16") or arr.max() > 255 else 255.0
-        if im.mode == "F":
-            top = max(float(arr.max()), 1.0)
-        im = Image.fromarray(np.clip(arr / top * 255.0, 0, 255).astype(np.uint8), "L")
+    if im.mode.startswith("I;16"):
+        # The high byte of each 16-bit sample: no wider copy of the image is ever made.
+        im = Image.fromarray((np.asarray(im, dtype=np.uint16) >> 8).astype(np.uint8), "L")
+        notes.append("high bit-depth image scaled to 8 bits")
+    elif im.mode in ("I", "F"):
+        arr = np.asarray(im, dtype=np.float32)
+        top = max(float(arr.max()), 1.0) if im.mode == "F" else (65535.0 if arr.max() > 255 else 255.0)
+        arr *= 255.0 / top
+        im = Image.fromarray(np.clip(arr, 0, 255, out=arr).astype(np.uint8), "L")
         notes.append("high bit-depth image scaled to 8 bits")
     if im.mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
@@ -78,6 +90,13 @@ def load_image(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> ImageInput:
             im.seek(0)
             notes.append(f"animated image: first of {frames} frames used")
         im.load()  # decodes now, so a truncated file fails here rather than in a processor
+        # A file far larger than its pixels could need carries something else (appended data):
+        # it would be copied into recordings and archives as it is, so it is refused.
+        need = width * height * len(im.getbands()) * (2 if im.mode.startswith("I;16") else 1) * frames
+        if p.stat().st_size > 2 * need + 4 * MiB:
+            raise InputError(
+                name, f"{p.stat().st_size / MiB:.0f} MiB for a {width}x{height} image: it holds more than an image"
+            )
         orientation = im.getexif().get(EXIF_ORIENTATION, 1)
         upright = ImageOps.exif_transpose(im) if orientation != 1 else im
         if orientation != 1:

@@ -38,7 +38,7 @@ def _video_data_url(path: Path) -> str:
 
 
 def user_content(inputs: RoutedInputs) -> list[dict]:
-    content: list[dict] = [{"type": "image_url", "image_url": {"url": _png_data_url(i.image)}} for i in inputs.images]
+    content: list[dict] = [{"type": "image_url", "image_url": {"url": _png_data_url(i.pixels())}} for i in inputs.images]
     if inputs.video:
         content.append({"type": "video_url", "video_url": {"url": _video_data_url(inputs.video.path)}})
     if inputs.audio:

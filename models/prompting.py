@@ -92,7 +92,7 @@ def prepare(loaded: LoadedModel, inputs: RoutedInputs, thinking: bool, history: 
         build_messages(inputs, history), tokenize=False, add_generation_prompt=True, enable_thinking=thinking
     )
     kwargs: dict = {"text": [text], "return_tensors": "pt"}
-    images = [img.image for turn in turns for img in turn.images]
+    images = [img.pixels() for turn in turns for img in turn.images]
     if images:
         kwargs["images"] = images
     videos = [_video_frames(loaded, turn.video) for turn in turns if turn.video]

@@ -186,3 +186,42 @@ def test_a_server_answer_with_a_lone_surrogate_is_printed_and_recorded(tmp_path,
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["results"]["gemma"]["text"] == "bad \ufffd end"
     assert load_session(tmp_path / "session").entries[0].result.results["gemma"].text == "bad \ufffd end"
+
+
+def test_a_conversation_keeps_no_decoded_image_and_follow_ups_still_see_it(comparator):
+    from engine.comparator import Comparator  # noqa: F401  (the fixture's class)
+
+    first = comparator.run(request("What is it?", GenerationSettings(max_new_tokens=2, temperature=0.0),
+                                   images=(str(SAMPLES / "chart.png"),)))
+    kept = first.turns["gemma"].inputs.images
+    assert len(kept) == 1 and kept[0].image is None, "the session state holds a path, not pixels"
+    histories = {k: [t] for k, t in first.turns.items()}
+    follow = list(comparator.stream(request("And then?", GenerationSettings(max_new_tokens=2, temperature=0.0)),
+                                    histories=histories))[-1]
+    tokens = follow.results["gemma"].metrics.input_tokens
+    assert follow.results["gemma"].error is None and tokens.image > 0, "the earlier image was sent again"
+
+
+def test_an_image_file_padded_with_megabytes_is_refused(tmp_path):
+    from modalities.errors import InputError
+    from modalities.image import load_image
+
+    padded = tmp_path / "padded.png"
+    padded.write_bytes((SAMPLES / "chart.png").read_bytes() + b"\0" * (30 * 2**20))
+    with pytest.raises(InputError, match=r"^image 'padded.png': 30 MiB for a \d+x\d+ image: it holds more than an image$"):
+        load_image(padded)
+
+
+def test_an_upload_over_the_file_size_limit_is_refused_while_it_arrives(tmp_path, replica_dirs):
+    from gradio_client import Client
+
+    from app_server import AppServer, call_compare
+
+    big = tmp_path / "big.wav"
+    big.write_bytes(b"RIFF" + b"\0" * (3 * 2**20))
+    srv = AppServer(log=tmp_path / "app.log", env={"COMPARE_MAX_FILE_BYTES": str(2**20)}).wait_ready()
+    try:
+        with pytest.raises(Exception, match="(?i)too large|exceeds|maximum"):
+            call_compare(Client(srv.url, verbose=False), "hi", audio=big)
+    finally:
+        srv.stop()
