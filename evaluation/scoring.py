@@ -1,24 +1,22 @@
 """Scoring an answer against a task's expected answer: labels, numbers, accepted answers, and code.
 
-Code is run only when the caller allows it, each solution in its own subprocess (`python -I`,
-a fresh temporary folder as its working directory, CPU-time and memory limits, an empty
-environment), with its output captured and never passed to this process's stdout. The harness
-itself never opens a network connection; the limits do not sandbox a determined program, so
-run untrusted models' code only where that is acceptable.
+Code is run only when the caller allows it (--allow-code-execution), each solution walled off
+in its own subprocess by evaluation.sandbox: its own folder, a clean environment, no network,
+CPU, memory, file-size and process limits, no way to read this process's environment, and its
+whole process tree killed when it ends. Its output is captured, never passed to stdout.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-CODE_TIMEOUT_S = 10
-CODE_MEMORY_BYTES = 512 * 2**20
+from . import sandbox
+
+CODE_TIMEOUT_S = sandbox.CPU_S
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 
 
@@ -79,12 +77,6 @@ def extract_code(answer: str) -> str:
     return blocks[-1] if blocks else answer
 
 
-def _limit_resources() -> None:  # runs in the child before exec
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CPU, (CODE_TIMEOUT_S, CODE_TIMEOUT_S))
-    resource.setrlimit(resource.RLIMIT_AS, (CODE_MEMORY_BYTES, CODE_MEMORY_BYTES))
-
 
 def score_code(answer: str, tests: str, allow_execution: bool) -> Score:
     if not allow_execution:
@@ -93,17 +85,8 @@ def score_code(answer: str, tests: str, allow_execution: bool) -> Score:
     with tempfile.TemporaryDirectory(prefix="eval-code-") as folder:
         script = Path(folder) / "solution.py"
         script.write_text(program)
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-I", str(script)],
-                cwd=folder,
-                env={"PATH": "/usr/bin:/bin"},
-                capture_output=True,
-                text=True,
-                timeout=CODE_TIMEOUT_S + 5,
-                preexec_fn=_limit_resources,
-            )
-        except subprocess.TimeoutExpired:
+        proc = sandbox.run(script, timeout_s=CODE_TIMEOUT_S + 5)  # walled off: see evaluation.sandbox
+        if proc is None:
             return Score(False, f"timed out after {CODE_TIMEOUT_S + 5} s")
     if proc.returncode == 0:
         return Score(True, "tests passed")

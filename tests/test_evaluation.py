@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -213,3 +214,42 @@ def test_aggregate_counts_not_applicable_apart():
     table = {(r["side"], r["category"]): r for r in aggregate(runs)}
     assert table[("gemma", "multimodal")]["accuracy"] == 0.5 and table[("gemma", "multimodal")]["median_s"] == 2.0
     assert table[("qwen", "multimodal")]["n"] == 1 and table[("qwen", "multimodal")]["not_applicable"] == 1
+
+
+def test_code_under_evaluation_is_walled_off(tmp_path):
+    """The model's code tries what an attacker's would: the evaluating process's secrets (in its
+    environment from its start, as an API key is), the network, files outside its folder, many
+    processes, and a detached process that outlives the run."""
+    import socket
+    import time
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    outside, late = tmp_path / "outside.txt", tmp_path / "late.txt"
+    attempts = {
+        "environ": "import os\nfound = ''\nfor pid in [os.getppid()] + [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+                   "    try: found += open(f'/proc/{pid}/environ', errors='replace').read()\n    except OSError: pass\n"
+                   "assert 'sk-must-not-leak' not in found, 'LEAKED'",
+        "network": f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n    raise SystemExit('CONNECTED')\n"
+                   "except OSError: pass",
+        "write": f"try:\n    open({str(outside)!r}, 'w').write('x')\n    raise SystemExit('WROTE')\nexcept OSError: pass",
+        "processes": "import subprocess, sys\nprocs = []\ntry:\n    for _ in range(40): procs.append(subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(5)']))\n"
+                     "    raise SystemExit('SPAWNED 40')\nexcept OSError: pass",
+        "detached": f"import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(3)\n    open({str(late)!r}, 'w').write('x')\n    os._exit(0)",
+    }
+    runner = (
+        "import json, sys\nfrom evaluation.scoring import score_code\n"
+        "attempts = json.loads(sys.argv[1])\n"
+        "print(json.dumps({k: score_code(f'```python\\n{c}\\n```', '', True).detail for k, c in attempts.items()}))"
+    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", runner, json.dumps(attempts)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "EVAL_SECRET_KEY": "sk-must-not-leak", "PYTHONPATH": str(ROOT)},
+        )
+    finally:
+        listener.close()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout) == {name: "tests passed" for name in attempts}
+    time.sleep(4)
+    assert not outside.exists() and not late.exists(), "nothing was written outside, not even later"
