@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from modalities.limits import DEFAULT_LIMITS, Limits
 from modalities.request import CompareRequest, Inputs, validate_request
-from modalities.routing import route
+from modalities.routing import check_fits, route
 from models.backend import BackendError, Finished, Job, Turn, one_line
 from models.families import SIDES
 from models.tiny import TINY_NOTICE
@@ -140,6 +140,9 @@ class Comparator:
         """
         inputs = inputs or validate_request(request, self.limits)
         sides = self._sides  # a model switched during this comparison is seen by the next one
+        for side in sides.values():  # an input one of the models cannot take at all is refused now
+            if side.backend:
+                check_fits(inputs, side.backend.capabilities)
         stop_event = stop_event or threading.Event()
         histories = histories or {}
         order = self._order()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from .errors import InputError
 from .audio import SAMPLE_RATE, AudioInput
 from .image import ImageInput
 from .request import Inputs
@@ -23,6 +24,8 @@ class Capabilities:
     video: bool = False
     audio: bool = False
     max_audio_s: float | None = None
+    min_audio_s: float | None = None  # one audio token: shorter audio holds nothing it can read
+    max_aspect_ratio: float | None = None  # of an image or video frame (Qwen 3.5's processor: 200)
     context_tokens: int | None = None
 
     @property
@@ -52,6 +55,27 @@ class RoutedInputs:
     skipped: list[SkippedInput] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skip_reason: str | None = None
+
+
+def check_fits(inputs: Inputs, caps: Capabilities) -> None:
+    """Refuse, before any model runs, an input too small or too narrow for a model that takes it:
+    sent on, it would fail inside that model's processor or encoder with an internal error."""
+    if caps.audio and caps.min_audio_s and inputs.audio and inputs.audio.duration_s < caps.min_audio_s:
+        raise InputError(
+            inputs.audio.name,
+            f"{inputs.audio.duration_s * 1000:.1f} ms long, shorter than {caps.label}'s shortest audio "
+            f"({caps.min_audio_s * 1000:.0f} ms, one audio token)",
+        )
+    pictures = [(i.name, *i.image.size) for i in inputs.images if caps.image and i.image is not None]
+    if caps.video and inputs.video:
+        pictures.append((inputs.video.name, inputs.video.width, inputs.video.height))
+    for name, width, height in pictures:
+        ratio = max(width, height) / max(min(width, height), 1)
+        if caps.max_aspect_ratio and ratio >= caps.max_aspect_ratio:
+            raise InputError(
+                name, f"{width}x{height}: its long side is {ratio:.0f} times its short side; {caps.label} "
+                f"takes less than {caps.max_aspect_ratio:.0f}"
+            )
 
 
 def route(inputs: Inputs, caps: Capabilities) -> RoutedInputs:

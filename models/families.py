@@ -33,10 +33,14 @@ class Family:
     thinking_label: str = ""
     # Lower-case name fragments of the checkpoints that hear (for served models only).
     hearing_names: tuple[str, ...] = ()
-    # The most audio the family's processor takes (Gemma 4: 750 tokens of 40 ms).
+    # The most and the least audio the family's processor takes (Gemma 4: 750 tokens of 40 ms, one
+    # token); for a served model, whose processor the API does not show.
     max_audio_s: float | None = None
+    min_audio_s: float | None = None
     # Gated DeltaNet layers, whose speed depends on optional kernels (models.fastpath).
     linear_attention: bool = False
+    # The longest side over the shortest its image processor takes (None: no limit).
+    max_aspect_ratio: float | None = None
     # The published sampling settings, by thinking mode (False: off, True: on).
     recommended: dict[bool, Sampling] = field(default_factory=dict)
 
@@ -44,11 +48,12 @@ class Family:
 # gemma4_unified is the encoder-free 12B: same tokens, markers and templates as the rest of Gemma 4.
 GEMMA = Family(
     "gemma", "Gemma 4", ("gemma4", "gemma4_unified"), "<|channel>", "<channel|>", thinking_label="thought",
-    hearing_names=("e2b", "e4b", "12b"), max_audio_s=30.0,
+    hearing_names=("e2b", "e4b", "12b"), max_audio_s=30.0, min_audio_s=0.04,
     recommended={thinking: Sampling(temperature=1.0, top_p=0.95, top_k=64) for thinking in (False, True)},
 )
 QWEN = Family(
     "qwen", "Qwen 3.5", ("qwen3_5", "qwen3_5_moe"), "<think>", "</think>", linear_attention=True,
+    max_aspect_ratio=200.0,  # transformers' smart_resize refuses 200 and over
     recommended={
         False: Sampling(temperature=0.7, top_p=0.8, top_k=20, presence_penalty=1.5),
         True: Sampling(temperature=1.0, top_p=0.95, top_k=20, presence_penalty=1.5),

@@ -71,10 +71,12 @@ def pick_device() -> str:
 def read_capabilities(config, processor, family: Family) -> Capabilities:
     vision = getattr(config, "vision_config", None) is not None
     audio = getattr(config, "audio_config", None) is not None and getattr(processor, "feature_extractor", None)
-    max_audio_s = None
+    max_audio_s = min_audio_s = None
     if audio:
-        # The processor caps audio at audio_seq_length soft tokens of audio_ms_per_token each (30 s on Gemma 4).
+        # The processor caps audio at audio_seq_length soft tokens of audio_ms_per_token each (30 s on
+        # Gemma 4); one token (40 ms) is the least that holds anything.
         max_audio_s = processor.audio_seq_length * processor.audio_ms_per_token / 1000
+        min_audio_s = processor.audio_ms_per_token / 1000
     text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
     return Capabilities(
         label=family.label,
@@ -82,6 +84,8 @@ def read_capabilities(config, processor, family: Family) -> Capabilities:
         video=vision and getattr(processor, "video_processor", None) is not None,
         audio=bool(audio),
         max_audio_s=max_audio_s,
+        min_audio_s=min_audio_s,
+        max_aspect_ratio=family.max_aspect_ratio,
         context_tokens=getattr(text_config, "max_position_embeddings", None),
     )
 

@@ -50,6 +50,8 @@ def default_capabilities(family: Family, model: str, accepts: list[str] | None) 
         video="video" in accepts,
         audio="audio" in accepts,
         max_audio_s=family.max_audio_s,
+        min_audio_s=family.min_audio_s if "audio" in accepts else None,
+        max_aspect_ratio=family.max_aspect_ratio,
     )
 
 

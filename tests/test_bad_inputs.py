@@ -279,3 +279,19 @@ def test_a_record_folder_that_cannot_be_written_is_said_before_any_model_runs(tm
     )
     assert proc.returncode == 2 and proc.stderr.strip().splitlines()[-1].startswith("error: record: folder:"), proc.stderr
     assert "loading" not in proc.stderr, "no model was loaded"
+
+
+@pytest.mark.parametrize(
+    "kind, make, message",
+    [
+        ("audio", lambda p: write_audio(p / "blip.wav", seconds=0.01, rate=16_000, channels=1),
+         r"^audio 'blip.wav': 10\.0 ms long, shorter than Gemma 4's shortest audio \(40 ms, one audio token\)$"),
+        ("images", lambda p: (Image.new("RGB", (1, 400)).save(p / "sliver.png"), p / "sliver.png")[1],
+         r"^image 'sliver.png': 1x400: its long side is 400 times its short side; Qwen 3.5 takes less than 200$"),
+    ],
+)
+def test_an_input_too_small_or_narrow_for_a_model_is_refused_before_it_runs(comparator, tmp_path, kind, make, message):
+    """Below what a model's processor or encoder can take, an input would come back as an internal error."""
+    path = str(make(tmp_path))
+    with pytest.raises(InputError, match=message):
+        comparator.run(request("hi", **({"audio": path} if kind == "audio" else {"images": (path,)})))

@@ -25,7 +25,7 @@ from . import gemma, qwen
 TINY_NOTICE = "Offline replica with random weights: its output is noise, not a real model's answer."
 
 # Bump when the replicas change shape, so old caches are rebuilt rather than reused.
-TINY_VERSION = "2"
+TINY_VERSION = "3"
 # A file in each replica folder that marks it as one (models.loading reads it).
 MARKER = ".tiny-replica"
 

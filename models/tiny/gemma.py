@@ -133,7 +133,9 @@ def build_unified(out: Path) -> None:
         # Full-attention layers have one KV head whose keys are also its values, as the real 12B.
         text_config=_text_config(ids, len(tok), num_global_key_value_heads=1, attention_k_eq_v=True),
         # Raw 48x48 patches (16 px, pooled 3x3) are projected to mm_embed_dim, then to the decoder.
-        vision_config=dict(mm_embed_dim=32, mm_posemb_size=64, output_proj_dims=32),
+        # The position table covers every patch row and column of the largest image the
+        # processor makes (the real one: 1120 for its 1120-token budget).
+        vision_config=dict(mm_embed_dim=32, mm_posemb_size=256, output_proj_dims=32),
         # Each audio soft token is 640 raw samples (40 ms at 16 kHz), as the real one.
         audio_config=dict(audio_embed_dim=640),
         **_token_ids(ids),
