@@ -91,14 +91,14 @@ def test_switching_models_releases_the_previous_one(replica_dirs):
     from engine.sides import ModelOptions
     from engine.slots import ModelSlots
 
-    slots = ModelSlots(ModelOptions())
-    slots.load("gemma", str(replica_dirs[0]))
-    first = weakref.ref(slots.side("gemma").loaded.model)
-    copy = replica_dirs[0].parent / "gemma4-tiny-copy"
+    copy = replica_dirs[0].parent / "gemma4-edge-tiny-copy"
     if not copy.exists():
         import shutil
 
         shutil.copytree(replica_dirs[0], copy)
+    slots = ModelSlots(ModelOptions(offered={"gemma": (str(replica_dirs[0]), str(copy))}))
+    slots.load("gemma", str(replica_dirs[0]))
+    first = weakref.ref(slots.side("gemma").loaded.model)
     slots.load("gemma", str(copy))
     gc.collect()
     assert first() is None, "the previous model is still referenced after the switch"
