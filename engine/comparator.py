@@ -127,6 +127,14 @@ class Comparator:
         else:
             result.status = Status.STOPPED if result.metrics.stopped else Status.DONE
 
+    def check(self, request: CompareRequest) -> Inputs:
+        """Validate `request` against the limits and every side's model, as `stream` would; no model runs."""
+        inputs = validate_request(request, self.limits)
+        for side in self._sides.values():
+            if side.backend:
+                check_fits(inputs, side.backend.capabilities)
+        return inputs
+
     def stream(
         self,
         request: CompareRequest,
@@ -138,8 +146,8 @@ class Comparator:
 
         `inputs` are the request's already validated inputs, where the caller validated it itself.
         """
-        inputs = inputs or validate_request(request, self.limits)
         sides = self._sides  # a model switched during this comparison is seen by the next one
+        inputs = inputs or validate_request(request, self.limits)
         for side in sides.values():  # an input one of the models cannot take at all is refused now
             if side.backend:
                 check_fits(inputs, side.backend.capabilities)

@@ -138,13 +138,14 @@ class Recorder:
             target = self.folder / ARCHIVES_DIR / f"session-{visitor}.zip"
             target.parent.mkdir(exist_ok=True)
             partial = target.with_suffix(".partial")
+            top = target.stem  # one top-level folder: the zip never spills into where it is opened
             with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
-                z.writestr(SESSION_FILE, "".join(json.dumps(line.record, ensure_ascii=False) + "\n" for line in lines))
+                z.writestr(f"{top}/{SESSION_FILE}", "".join(json.dumps(line.record, ensure_ascii=False) + "\n" for line in lines))
                 files = {m.get("file") for line in lines for m in line.record.get("media", []) if isinstance(m, dict)}
                 for file in sorted(f for f in files if isinstance(f, str)):
                     path = media_file(self.folder, file)
                     if path is not None and path.is_file():
-                        z.write(path, file)
+                        z.write(path, f"{top}/{file}")
             os.replace(partial, target)
             return target
 

@@ -80,11 +80,16 @@ def test_each_visitor_downloads_only_their_own_comparisons(server):
     session = load_session(server.session)
     assert len(session.entries) == before + 2 and session.problems == [], "the operator's folder has every comparison"
     archive = zipfile.ZipFile(second.predict(api_name="/session_zip"))
-    lines = [json.loads(line) for line in archive.read("session.jsonl").decode().splitlines()]
+    top = {n.split("/")[0] for n in archive.namelist()}
+    assert len(top) == 1, "one top-level folder"
+    top = top.pop()
+    lines = [json.loads(line) for line in archive.read(f"{top}/session.jsonl").decode().splitlines()]
     assert [line["request"]["prompt"] for line in lines] == ["Mine only"], "another visitor's prompt never leaks"
-    assert [n for n in archive.namelist() if n.startswith("media/")] == [lines[0]["media"][0]["file"]], "nor their image"
+    media = [n.removeprefix(f"{top}/") for n in archive.namelist() if "/media/" in n]
+    assert media == [lines[0]["media"][0]["file"]], "nor their image"
     mine = zipfile.ZipFile(first.predict(api_name="/session_zip"))
-    assert any(n.endswith(".png") for n in mine.namelist()) and b"Mine only" not in mine.read("session.jsonl")
+    mine_top = mine.namelist()[0].split("/")[0]
+    assert any(n.endswith(".png") for n in mine.namelist()) and b"Mine only" not in mine.read(f"{mine_top}/session.jsonl")
 
 
 def test_without_record_nothing_is_recorded_whatever_a_request_says(tmp_path):

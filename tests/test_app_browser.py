@@ -124,3 +124,56 @@ def test_a_crafted_answer_loads_nothing_and_draws_no_form(page, tmp_path, replic
         srv.stop()
         fake.close()
     assert [u for u in fetched if "/leak" in u] == [] and [p for p in fake.requests if p.startswith("/leak")] == []
+
+
+def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_path):
+    """One visitor's path: a run with audio, a bad upload, an example, a stopped run, Clear;
+    no console error from any of it."""
+    from playwright.sync_api import expect
+
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server.url)
+    page.locator("#prompt textarea").fill("First question")
+    page.locator("#images input[type=file]").set_input_files(str(SAMPLES / "chart.png"))
+    page.locator("#audio input[type=file]").set_input_files(str(SAMPLES / "question.wav"))
+    page.locator("#compare").click()
+    for key in ("gemma", "qwen"):
+        expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
+    # The audio Qwen was not sent is struck out in Qwen's own column, not in Gemma's.
+    expect(page.locator("#qwen-chat del", has_text="question.wav")).to_have_count(1)
+    expect(page.locator("#qwen-chat")).to_contain_text("(not sent)")
+    expect(page.locator("#gemma-chat del")).to_have_count(0)
+
+    # A bad upload is named beside the composer; the answers already shown stay.
+    fake = tmp_path / "fake.png"
+    fake.write_text("not an image\n" * 20)
+    page.locator("#images input[type=file]").set_input_files(str(fake))
+    page.locator("#compare").click()
+    expect(page.get_by_text("image 'fake.png'").first).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    expect(page.locator("#gemma-details")).to_contain_text("time to first token")
+    expect(page.locator("#gemma-chat")).to_contain_text("First question")
+
+    # An example starts a new conversation: turn 1, with its own inputs only.
+    page.get_by_text("A train leaves at 14:05").first.click()
+    expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
+    page.locator("#compare").click()
+    expect(page.locator("#gemma-status")).to_contain_text("Done in", timeout=120_000)
+    expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
+    expect(page.locator("#gemma-chat del")).to_have_count(0)
+
+    # Stop: the page says so in the column, and the figures are marked partial.
+    page.get_by_text("Settings").first.click()
+    page.locator("#max-new-tokens input[type=number]").fill("4096")
+    page.locator("#prompt textarea").fill("Write at length.")
+    page.locator("#compare").click()
+    expect(page.locator("#gemma-status, #qwen-status").get_by_text("Generating")).to_be_visible(timeout=60_000)
+    page.locator("#stop").click()
+    expect(page.locator("#gemma-status, #qwen-status").get_by_text("Stopped by you").first).to_be_visible(timeout=30_000)
+
+    page.locator("#clear").click()
+    expect(page.locator("#prompt textarea")).to_have_value("")
+    page.wait_for_timeout(1000)
+    assert errors == [], errors

@@ -101,3 +101,24 @@ def test_stopwatch_scales_thinking_when_a_server_counts_only_the_output():
 @pytest.mark.parametrize("n, first, last, speed", [(1, 0.0, 1.0, None), (3, 1.0, 1.0, None), (3, 1.0, 2.0, 2.0), (0, None, None, None)])
 def test_decode_speed(n, first, last, speed):
     assert decode_speed(n, first, last) == speed
+
+
+def test_each_column_says_what_its_model_is_doing():
+    from ui.format import status_line
+
+    waiting = ModelResult("qwen", "q")
+    assert status_line(waiting, waiting_for="Gemma 4").startswith("⏳ Waiting: runs after Gemma 4")
+    running = ModelResult("gemma", "g", Status.RUNNING, token_times=[0.1 * i for i in range(1, 11)])
+    assert status_line(running) == "▶ Generating: 10 tokens, 10.0 tok/s"
+    stopped = ModelResult("gemma", "g", Status.STOPPED, metrics=metrics(output_tokens=3, stopped=True))
+    assert status_line(stopped) == "⏹ Stopped by you after 3 tokens: the answer is partial"
+    details = details_markdown(stopped)
+    assert "**Stopped by you**" in details and "| decode speed | — |" in details, "no speed from a handful of tokens"
+    assert status_line(ModelResult("gemma", "g", Status.DONE, metrics=metrics())) == "✓ Done in 3.00 s"
+
+
+def test_inputs_a_model_was_not_sent_are_struck_out_in_its_own_column():
+    request = CompareRequest("Hi", images=("/tmp/a/chart.png",), audio="/tmp/a/q.wav")
+    qwen = ModelResult("qwen", "q", skipped_inputs=[SkippedInput("audio 'q.wav'", "audio", "Qwen 3.5 has no audio input")])
+    assert user_message(request, qwen)["content"].endswith("*Attached: chart.png, ~~q.wav~~ (not sent)*")
+    assert user_message(request, ModelResult("gemma", "g"))["content"].endswith("*Attached: chart.png, q.wav*")

@@ -30,7 +30,7 @@ def build_demo(
     visitor can download their own; without it nothing is recorded. `lock_models` shows the models but
     lets no visitor switch them (the slots are shared by every session).
     """
-    with gr.Blocks(title="Gemma 4 vs Qwen 3.5") as demo:
+    with gr.Blocks(title="Gemma 4 vs Qwen 3.5", analytics_enabled=False) as demo:
         gr.Markdown("# Gemma 4 vs Qwen 3.5\nOne input, two models, honest timing side by side.")
         if tiny:
             gr.Markdown(f"**{TINY_NOTICE}** Started with `--tiny`: timings are real, answers are not.", elem_id="tiny-banner")

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import gradio as gr
 
-from engine.results import ComparisonResult
+from engine.results import ComparisonResult, Status
 from engine.slots import ModelSlots, SourceRefused
 from modalities.errors import InputError
-from modalities.request import IDENTICAL, RECOMMENDED, CompareRequest, GenerationSettings
+from modalities.request import IDENTICAL, MAX_SEED, RECOMMENDED, CompareRequest, GenerationSettings
 from models.families import LABELS, SIDES
 from models.registry import PRESETS
 
-from .format import assistant_messages, details_markdown, model_info_markdown, timing_rows, user_message
+from .format import (
+    assistant_messages, details_markdown, model_info_markdown, status_line, timing_rows, user_message,
+)
 from recording.session import Recorder
 
 from .session import Conversation, StopSwitches, visitor_id
@@ -37,15 +39,17 @@ except ImportError:
         return fn
 
 
-def answer_columns(height: int = 420) -> tuple[dict, dict]:
-    """Gemma 4 left, Qwen 3.5 right: each a chat and, under it, its metrics and notes."""
-    chats, details = {}, {}
+def answer_columns(height: int = 420) -> tuple[dict, dict, dict]:
+    """Gemma 4 left, Qwen 3.5 right: each a status line, a chat and, under it, its metrics and notes."""
+    chats, details, statuses = {}, {}, {}
     with gr.Row():
         for key in SIDES:
             with gr.Column():
-                chats[key] = gr.Chatbot(label=LABELS[key], height=height, elem_id=f"{key}-chat")
+                statuses[key] = gr.Markdown(" ", elem_id=f"{key}-status")
+                # The label names the model: screen readers announce each answer log by it.
+                chats[key] = gr.Chatbot(label=f"{LABELS[key]} answer", height=height, elem_id=f"{key}-chat")
                 details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
-    return chats, details
+    return chats, details, statuses
 
 
 def _examples() -> list[list]:
@@ -69,9 +73,10 @@ def _file_paths(files) -> tuple[str, ...]:
 
 
 def _frame(rows: list[dict]):
+    """Chart rows as a frame; an empty frame, not None, so resetting the chart leaves it drawable."""
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=["bar", "seconds", "model"]) if rows else None
+    return pd.DataFrame(rows, columns=["bar", "seconds", "model"])
 
 
 class CompareTab:
@@ -103,16 +108,20 @@ class CompareTab:
                         "Recommended: each model card's own settings; the two sliders are not used.",
                     )
                     self.system = gr.Textbox(label="System prompt", lines=2)
-                    self.max_new_tokens = gr.Slider(1, 4096, value=512, step=1, label="Max new tokens")
-                    self.temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature (0 = greedy)")
-                    self.top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.01, label="Top-p")
-                    self.seed = gr.Number(value=0, precision=0, label="Seed")
+                    d = GenerationSettings()  # the same defaults and bounds as the engine's
+                    self.max_new_tokens = gr.Slider(
+                        1, 4096, value=d.max_new_tokens, step=1, label="Max new tokens", elem_id="max-new-tokens"
+                    )
+                    self.temperature = gr.Slider(0.0, 2.0, value=d.temperature, step=0.05, label="Temperature (0 = greedy)")
+                    self.top_p = gr.Slider(0.05, 1.0, value=d.top_p, step=0.01, label="Top-p")
+                    self.seed = gr.Number(value=d.seed, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
                 self.thinking = gr.Checkbox(label="Thinking mode", value=False)
                 compare_btn = gr.Button("Compare", variant="primary", elem_id="compare")
+                self.input_error = gr.Markdown(" ", elem_id="input-error")
                 with gr.Row():
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
                     clear_btn = gr.Button("Clear", elem_id="clear")
-        self.chats, self.details = answer_columns()
+        self.chats, self.details, self.statuses = answer_columns()
         self.chart = gr.BarPlot(
             value=None, x="bar", y="seconds", color="model", label="Timing (seconds, lower is better)", x_title=" ",
             elem_id="timing-chart",
@@ -128,16 +137,28 @@ class CompareTab:
                 )
                 zip_btn = gr.Button("Download your comparisons (.zip)", elem_id="zip")
                 zip_file = gr.File(label="Your comparisons", interactive=False, elem_id="zip-file")
-        gr.Examples(_examples(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples")
+        examples = gr.Examples(
+            _examples(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples"
+        )
 
         # --- wiring ---------------------------------------------------------------------------
-        outputs = [*self.chats.values(), *self.details.values(), self.chart, self.raw, self.session]
+        outputs = [*self.chats.values(), *self.details.values(), *self.statuses.values(), self.input_error,
+                   self.chart, self.raw, self.session]
         inputs = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
                   self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.session]
-        compare_btn.click(self.compare, inputs, outputs, api_name="compare")
-        self.prompt.submit(self.compare, inputs, outputs, api_name=False)
-        stop_btn.click(self.stop, None, None, queue=False, api_name=False)
-        clear_btn.click(self.clear, None, [*outputs, self.prompt, self.images, self.video, self.audio], api_name=False)
+        # The inputs are checked first, in an event of their own: a bad one is said beside the
+        # composer and leaves every earlier answer on the page; the comparison runs only if they pass.
+        for trigger, api_name in ((compare_btn.click, "compare"), (self.prompt.submit, False)):
+            trigger(self.check, inputs, self.input_error, api_name=False, concurrency_limit=None).success(
+                self.compare, inputs, outputs, api_name=api_name
+            )
+        # Queued (so it knows its session) but never waiting: Stop acts at once.
+        stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
+        resettable = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
+                      self.temperature, self.top_p, self.seed, self.thinking, self.sampling]
+        clear_btn.click(self.clear, None, [*outputs, *resettable], api_name=False)
+        # An example starts a new comparison: turn 1, with the example's inputs only.
+        examples.dataset.click(self.new_conversation, None, outputs, api_name=False)
         if self.recorder:
             zip_btn.click(self.session_zip, None, zip_file, api_name="session_zip")
         self.preset.change(self.pick_preset, self.preset, list(self.pickers.values()), api_name=False)
@@ -164,18 +185,29 @@ class CompareTab:
 
     # --- handlers -----------------------------------------------------------------------------
 
-    def _render(self, state: ComparisonResult, convo: Conversation, user: dict) -> dict:
+    def _render(self, state: ComparisonResult, convo: Conversation) -> dict:
         out = {}
+        running = next((LABELS[k] for k in state.order if state.results[k].status == Status.RUNNING), None)
         for key in SIDES:
             r = state.results[key]
+            user = user_message(state.request, r)
             out[self.chats[key]] = [*convo.shown[key], user, *assistant_messages(r)]
             out[self.details[key]] = details_markdown(r)
+            out[self.statuses[key]] = status_line(r, waiting_for=running if running != LABELS[key] else None)
         return out
 
-    @gpu
-    def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
-                thinking, sampling, convo: Conversation, req: gr.Request):
-        request = CompareRequest(
+    def check(self, *values) -> str:
+        """Validate the request alone (no model runs); a bad input is one message, shown beside the composer."""
+        try:
+            self.slots.comparator.check(self._request(*values[:11]))
+        except InputError as e:
+            raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
+        return " "
+
+    @staticmethod
+    def _request(prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
+                 thinking, sampling) -> CompareRequest:
+        return CompareRequest(
             prompt=prompt or "",
             images=_file_paths(image_files),
             video=video_file or None,
@@ -186,21 +218,27 @@ class CompareTab:
                 seed=int(seed), thinking=bool(thinking), sampling=sampling or IDENTICAL,
             ),
         )
+
+    @gpu
+    def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
+                thinking, sampling, convo: Conversation, req: gr.Request):
+        request = self._request(
+            prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed, thinking, sampling
+        )
         stop = self.switches.arm(req.session_hash)
-        user = user_message(request)
         try:
             stream = self.slots.comparator.stream(request, stop_event=stop, histories=convo.turns)
             state = next(stream)  # validation happens here: bad input raises before any model runs
-            yield self._render(state, convo, user)
+            yield self._render(state, convo)
             for state in stream:
-                yield self._render(state, convo, user)
-        except InputError as e:
+                yield self._render(state, convo)
+        except InputError as e:  # the page checked first (check); an API caller gets the error itself
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         finally:
             self.switches.disarm(req.session_hash)
         if self.recorder:  # durable before the comparison is reported done
             self.recorder.record(state, visitor=visitor_id(req.session_hash))
-        final = self._render(state, convo, user)
+        final = self._render(state, convo)
         for key in SIDES:  # this exchange becomes part of each model's own conversation
             if key in state.turns:
                 convo.turns[key].append(state.turns[key])
@@ -213,11 +251,19 @@ class CompareTab:
     def stop(self, req: gr.Request) -> None:
         self.switches.stop(req.session_hash)
 
+    def new_conversation(self) -> dict:
+        """Empty answers and a fresh conversation (the inputs are left as they are)."""
+        empty = {c: [] for c in self.chats.values()} | {d: " " for d in (*self.details.values(), *self.statuses.values())}
+        return empty | {self.chart: _frame([]), self.raw: None, self.session: Conversation(), self.input_error: " "}
+
     def clear(self) -> dict:
-        empty = {c: [] for c in self.chats.values()} | {d: " " for d in self.details.values()}
-        return empty | {
-            self.prompt: "", self.images: None, self.video: None, self.audio: None, self.chart: None,
-            self.raw: None, self.session: Conversation(),
+        """Everything back as on a fresh page: answers, conversation, inputs and settings."""
+        defaults = GenerationSettings()
+        return self.new_conversation() | {
+            self.prompt: "", self.images: None, self.video: None, self.audio: None, self.system: "",
+            self.max_new_tokens: defaults.max_new_tokens, self.temperature: defaults.temperature,
+            self.top_p: defaults.top_p, self.seed: defaults.seed, self.thinking: defaults.thinking,
+            self.sampling: defaults.sampling,
         }
 
     def session_zip(self, req: gr.Request) -> str:

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from engine.results import ComparisonResult, ModelResult, Status
+from modalities.files import describe
 from modalities.request import CompareRequest
 from models.families import LABELS, SIDES
 
@@ -44,11 +45,41 @@ def _fmt(value, unit: str = "", digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}{unit}"
 
 
-def user_message(request: CompareRequest) -> dict:
-    media = [Path(p).name for p in (*request.images, request.video, request.audio) if p]
+def user_message(request: CompareRequest, result: ModelResult | None = None) -> dict:
+    """The visitor's turn as one model's column shows it: inputs that model was not sent struck out."""
+    skipped = {s.input for s in result.skipped_inputs} if result else set()
+    media = [("image", p) for p in request.images] + [(k, p) for k, p in (("video", request.video), ("audio", request.audio)) if p]
+    names = [
+        f"~~{safe_markdown(Path(p).name)}~~ (not sent)" if describe(kind, p) in skipped else safe_markdown(Path(p).name)
+        for kind, p in media
+    ]
     text = safe_markdown(request.prompt) if request.prompt else "(no text)"
-    attached = f"\n\n*Attached: {safe_markdown(', '.join(media))}*" if media else ""
+    attached = f"\n\n*Attached: {', '.join(names)}*" if names else ""
     return {"role": "user", "content": text + attached}
+
+
+# Fewer tokens than this give no meaningful decode speed (a stopped answer's handful, say).
+MIN_TOKENS_FOR_SPEED = 8
+
+
+def status_line(result: ModelResult, waiting_for: str | None = None) -> str:
+    """One line over a column: what this model is doing now, or how it ended."""
+    r = result
+    if r.status == Status.PENDING:
+        return f"⏳ Waiting: runs after {waiting_for} (one model at a time, so neither slows the other)" if waiting_for else "⏳ Starting…"
+    if r.status == Status.RUNNING:
+        n = len(r.token_times)
+        speed = f", {(n - 1) / (r.token_times[-1] - r.token_times[0]):.1f} tok/s" if n >= MIN_TOKENS_FOR_SPEED and r.token_times[-1] > r.token_times[0] else ""
+        return f"▶ Generating: {n} tokens{speed}" if n else "▶ Generating: waiting for the first token"
+    if r.status == Status.STOPPED:
+        tokens = r.metrics.output_tokens if r.metrics else len(r.token_times)
+        return f"⏹ Stopped by you after {tokens} tokens: the answer is partial"
+    if r.status == Status.ERROR:
+        return "⚠ Error: see below"
+    if r.status == Status.SKIPPED:
+        return "– Not run: it takes none of the inputs"
+    total = f" in {r.metrics.total_s:.2f} s" if r.metrics else ""
+    return f"✓ Done{total}"
 
 
 def assistant_messages(result: ModelResult) -> list[dict]:
@@ -83,6 +114,8 @@ def details_markdown(result: ModelResult) -> str:
     lines = [f"- **{safe_markdown(str(skipped))}**" for skipped in result.skipped_inputs]
     lines += [f"- {safe_markdown(note)}" for note in result.notes]
     m = result.metrics
+    if m and m.stopped:
+        lines.append("\n**Stopped by you**: the figures below cover only the partial answer.")
     if m:
         lines += [
             "",
@@ -90,7 +123,7 @@ def details_markdown(result: ModelResult) -> str:
             "|---|---|",
             f"| time to first token | {_fmt(m.ttft_s, ' s', 3)} |",
             f"| time to first answer token | {_fmt(m.ttft_answer_s, ' s', 3)} |",
-            f"| decode speed | {_fmt(m.decode_tok_s, ' tok/s', 1)} |",
+            f"| decode speed | {_fmt(m.decode_tok_s if m.output_tokens >= MIN_TOKENS_FOR_SPEED else None, ' tok/s', 1)} |",
             f"| total (incl. preprocessing {_fmt(m.preprocess_s, ' s', 2)}) | {_fmt(m.total_s, ' s')} |",
             f"| output tokens (thinking) | {m.output_tokens} ({m.thinking_tokens}) |",
             f"| input tokens | {input_tokens_text(m.input_tokens)} |",

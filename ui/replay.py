@@ -16,7 +16,7 @@ from recording.replay import frames, label
 from recording.session import Recorded, Session
 
 from .compare import answer_columns
-from .format import assistant_messages, details_markdown, safe_markdown, user_message
+from .format import assistant_messages, details_markdown, safe_markdown, status_line, user_message
 
 
 def _choice(i: int, entry: Recorded) -> tuple[str, int]:
@@ -26,7 +26,7 @@ def _choice(i: int, entry: Recorded) -> tuple[str, int]:
 
 def build_replay_demo(session: Session) -> gr.Blocks:
     entries = session.entries
-    with gr.Blocks(title="Replay — Gemma 4 vs Qwen 3.5") as demo:
+    with gr.Blocks(title="Replay — Gemma 4 vs Qwen 3.5", analytics_enabled=False) as demo:
         gr.Markdown(
             "# Gemma 4 vs Qwen 3.5 — replay\n**This is a recording.** Nothing runs live: answers and "
             "timings are played back as they were recorded.",
@@ -40,14 +40,13 @@ def build_replay_demo(session: Session) -> gr.Blocks:
             speed = gr.Slider(0.25, 10, value=1, step=0.25, label="Speed (×)", scale=1)
             play = gr.Button("Play", variant="primary", elem_id="play", scale=1)
         about = gr.Markdown(elem_id="replay-label")
-        chats, details = answer_columns(height=380)
+        chats, details, statuses = answer_columns(height=380)
 
         def replay(index, pace):
             if index is None or not entries:
                 raise gr.Error("This session has no comparisons to replay.")
             entry = entries[int(index)]
             results = {k: r for k, r in entry.result.results.items() if k in SIDES}
-            user = user_message(entry.result.request)
             heading = f"**{safe_markdown(label(entry))}**"
             yield {about: heading, **{details[k]: " " for k in SIDES}}
             for frame in frames(entry.result, float(pace)):
@@ -56,13 +55,15 @@ def build_replay_demo(session: Session) -> gr.Blocks:
                     text, thinking, finished = frame[key]
                     # The recorded result as it stood at this moment: text so far, still running.
                     shown = r if finished else replace(r, text=text, thinking=thinking, status=Status.RUNNING, error=None)
-                    out[chats[key]] = [user, *assistant_messages(shown)]
+                    out[chats[key]] = [user_message(entry.result.request, r), *assistant_messages(shown)]
+                    out[statuses[key]] = "▶ Replaying" if not finished else status_line(r)
                     if finished:
                         out[details[key]] = details_markdown(r)
                 yield out
 
         # Playing only sleeps between updates: any number of viewers play at once, none waits.
         play.click(
-            replay, [pick, speed], [about, *chats.values(), *details.values()], api_name="replay", concurrency_limit=None
+            replay, [pick, speed], [about, *chats.values(), *details.values(), *statuses.values()], api_name="replay",
+            concurrency_limit=None,
         )
     return demo
