@@ -181,6 +181,7 @@ def _launch(demo, args, max_file_bytes: int | None = None) -> None:
         auth = (user, password)
     from starlette.middleware import Middleware
 
+    from ui.accessibility import CSS, JS
     from ui.guard import RequestGuard, local_hosts
 
     # One comparison at a time: each model generates for one request at once, and the queue
@@ -191,6 +192,7 @@ def _launch(demo, args, max_file_bytes: int | None = None) -> None:
         server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth,
         app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts)]},
         max_file_size=max_file_bytes,  # the input limit, enforced while the upload arrives
+        css=CSS, js=JS,
     )
 
 

@@ -47,7 +47,10 @@ def answer_columns(height: int = 420) -> tuple[dict, dict, dict]:
             with gr.Column():
                 statuses[key] = gr.Markdown(" ", elem_id=f"{key}-status")
                 # The label names the model: screen readers announce each answer log by it.
-                chats[key] = gr.Chatbot(label=f"{LABELS[key]} answer", height=height, elem_id=f"{key}-chat")
+                # No share button: it has no accessible name, and answers are shared by the recording.
+                chats[key] = gr.Chatbot(
+                    label=f"{LABELS[key]} answer", height=height, elem_id=f"{key}-chat", buttons=["copy", "copy_all"]
+                )
                 details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
     return chats, details, statuses
 

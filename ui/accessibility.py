@@ -1,0 +1,37 @@
+"""Where Gradio's defaults fall short of WCAG AA (axe-core's serious findings): colours and names.
+
+`CSS` darkens text and buttons that fall below 4.5:1 contrast on white (the upload zones'
+"- or -", the footer links, the primary and stop buttons). `JS` runs once per page: it gives the
+upload zones an accessible name that contains their visible text, an allowed role to the empty
+placeholders that carry an aria-label, and makes a button inside another control inert (the
+arrow in a thinking block's title); again whenever Gradio redraws them.
+"""
+
+from __future__ import annotations
+
+CSS = """
+[data-testid="upload-text"] .or, .show-api, .settings, footer a, footer button, footer span,
+.min_value, .max_value { color: #5c5c66 !important; }
+button.primary, button.primary:hover { background: #b93d0b !important; border-color: #b93d0b !important; color: #fff !important; }
+#stop, #stop:hover { background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important; }
+"""
+
+JS = """
+() => {
+  let queued = false;
+  const fix = () => {
+    queued = false;
+    document.querySelectorAll('button[aria-label="Click to upload or drop files"], [aria-dropeffect="copy"]').forEach((el) => {
+      const text = el.innerText.replace(/\\s+/g, ' ').trim();
+      if (text && el.getAttribute('aria-label') !== text) el.setAttribute('aria-label', text);
+    });
+    document.querySelectorAll('div.empty[aria-label]:not([role])').forEach((el) => el.setAttribute('role', 'img'));
+    // A control inside a control (a thinking block's arrow in its title, an upload button in its
+    // zone): the outer one does the job, so the inner one is made inert (clicks reach the outer).
+    document.querySelectorAll('[role="button"] button:not([inert])').forEach((el) => el.setAttribute('inert', ''));
+  };
+  new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(fix); } })
+    .observe(document.body, { subtree: true, childList: true });
+  fix();
+}
+"""
