@@ -122,11 +122,11 @@ def _remote_comparator(url, model, accepts=None):
 def test_streaming_usage_and_image_part(gemma_server, replica_dirs):
     comparator = _remote_comparator(gemma_server, replica_dirs[0])
     settings = GenerationSettings(max_new_tokens=30, temperature=0)
-    counts = []
-    for state in comparator.stream(request("Describe.", settings)):
-        counts.append(len(state.results["gemma"].token_times))
-    text_only = state.results["gemma"]
-    assert text_only.error is None and len(set(counts)) > 2, f"the answer streams in pieces: {counts}"
+    text_only = comparator.run(request("Describe.", settings)).results["gemma"]
+    # Streamed in pieces: several chunks, each stamped as it arrived (how the page batches them
+    # into updates depends on the machine's load, so it is not what this checks).
+    arrivals = text_only.token_times
+    assert text_only.error is None and len(arrivals) > 2 and len(set(arrivals)) > 2, f"the answer streams in pieces: {arrivals}"
     with_image = comparator.run(request("Describe.", settings, images=(str(SAMPLES / "chart.png"),))).results["gemma"]
     assert with_image.metrics.input_tokens.total > text_only.metrics.input_tokens.total + 50, "the image part was sent"
 
