@@ -10,7 +10,7 @@ import pytest
 from app_server import AppServer
 from conftest import ROOT, request
 
-AXE = ROOT / "tests" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or not AXE.exists(), reason="needs Debian's chromium and axe-core from npm (installed by .ci/run)"
