@@ -213,7 +213,7 @@ def test_replay_app_plays_a_recording_without_loading_models(session_dir, tmp_pa
 
     srv = AppServer("--replay", str(session_dir), log=tmp_path / "replay.log", tiny=False).wait_ready()
     try:
-        about, gemma_chat, qwen_chat, gemma_details, qwen_details = Client(srv.url, verbose=False).predict(
+        about, gemma_chat, qwen_chat, gemma_details, qwen_details, *_statuses = Client(srv.url, verbose=False).predict(
             0, 8.0, api_name="/replay"
         )
         entry = load_session(session_dir).entries[0]
