@@ -2,19 +2,21 @@
 
 For tests of what a hostile or compromised server can do to the app's viewers: it answers any
 chat completion with `answer` (streamed in a few chunks), and records the path of every request
-it receives, so a test can tell whether a page fetched anything from it.
+it receives, so a test can tell whether a page fetched anything from it. `seconds_per_chunk`
+makes a slow server, for tests that must act while an answer is still streaming.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeOpenAI:
-    def __init__(self, answer: str, model: str = "crafted-model"):
-        self.answer, self.model = answer, model
+    def __init__(self, answer: str, model: str = "crafted-model", seconds_per_chunk: float = 0.0):
+        self.answer, self.model, self.delay = answer, model, seconds_per_chunk
         self.requests: list[str] = []
         fake = self
 
@@ -39,6 +41,7 @@ class FakeOpenAI:
                 pieces = [fake.answer[i : i + 40] for i in range(0, len(fake.answer), 40)]
                 for piece in pieces:
                     self._event({"choices": [{"index": 0, "delta": {"content": piece}}]})
+                    time.sleep(fake.delay)
                 self._event({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
                 self._event({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": len(pieces), "total_tokens": 5 + len(pieces)}})
                 self.wfile.write(b"data: [DONE]\n\n")

@@ -164,16 +164,35 @@ def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_
     expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
     expect(page.locator("#gemma-chat del")).to_have_count(0)
 
-    # Stop: the page says so in the column, and the figures are marked partial.
-    page.get_by_text("Settings").first.click()
-    page.locator("#max-new-tokens input[type=number]").fill("4096")
-    page.locator("#prompt textarea").fill("Write at length.")
-    page.locator("#compare").click()
-    expect(page.locator("#gemma-status, #qwen-status").get_by_text("Generating")).to_be_visible(timeout=60_000)
-    page.locator("#stop").click()
-    expect(page.locator("#gemma-status, #qwen-status").get_by_text("Stopped by you").first).to_be_visible(timeout=30_000)
-
     page.locator("#clear").click()
     expect(page.locator("#prompt textarea")).to_have_value("")
     page.wait_for_timeout(1000)
     assert errors == [], errors
+
+
+def test_stop_is_seen_in_the_page_at_once(page, tmp_path, replica_dirs):
+    """A slow server's answer is stopped mid-stream: the column says so, the other never ran."""
+    import time
+
+    from playwright.sync_api import expect
+
+    from fake_openai import FakeOpenAI
+
+    fake = FakeOpenAI("word " * 400, seconds_per_chunk=0.1)  # about 5 s of streaming
+    srv = AppServer("--gemma-endpoint", f"{fake.url}/v1", "--gemma", fake.model, log=tmp_path / "app.log").wait_ready()
+    try:
+        page.goto(srv.url)
+        page.locator("#prompt textarea").fill("Write at length.")
+        page.locator("#compare").click()
+        # Sequential order alternates: whichever runs first, wait for Gemma (the slow one) to stream.
+        expect(page.locator("#gemma-status")).to_contain_text("Generating", timeout=60_000)
+        expect(page.locator("#gemma-chat")).to_contain_text("word", timeout=30_000)
+        clicked = time.monotonic()
+        page.locator("#stop").click()
+        expect(page.locator("#gemma-status")).to_contain_text("Stopped by you", timeout=15_000)
+        stopped_after = time.monotonic() - clicked
+        expect(page.locator("#gemma-details")).to_contain_text("Stopped by you")
+        assert stopped_after < 5, f"Stop took {stopped_after:.1f} s to show"
+    finally:
+        srv.stop()
+        fake.close()
