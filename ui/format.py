@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from engine.results import ComparisonResult, ModelResult, Status
+from engine.timing import decode_speed
 from modalities.files import describe
 from modalities.request import CompareRequest
 from models.families import LABELS, SIDES
@@ -69,7 +70,9 @@ def status_line(result: ModelResult, waiting_for: str | None = None) -> str:
         return f"⏳ Waiting: runs after {waiting_for} (one model at a time, so neither slows the other)" if waiting_for else "⏳ Starting…"
     if r.status == Status.RUNNING:
         n = len(r.token_times)
-        speed = f", {(n - 1) / (r.token_times[-1] - r.token_times[0]):.1f} tok/s" if n >= MIN_TOKENS_FOR_SPEED and r.token_times[-1] > r.token_times[0] else ""
+        # The engine's one definition of decode speed (engine.timing), on the arrivals so far.
+        tok_s = decode_speed(n, r.token_times[0], r.token_times[-1]) if n >= MIN_TOKENS_FOR_SPEED else None
+        speed = f", {tok_s:.1f} tok/s" if tok_s else ""
         return f"▶ Generating: {n} tokens{speed}" if n else "▶ Generating: waiting for the first token"
     if r.status == Status.STOPPED:
         tokens = r.metrics.output_tokens if r.metrics else len(r.token_times)
