@@ -12,7 +12,7 @@ from pathlib import Path
 from . import templates
 from .tokenizer import GEMMA_EXTRA, gemma_tokenizer, write_generation_config
 
-# MODEL-FACTS: every Gemma 4 checkpoint's generation_config.json (eos ids are the replica's own).
+# As every Gemma 4 checkpoint's own generation_config.json (the eos ids are the replica's own).
 SAMPLING_DEFAULTS = {"do_sample": True, "temperature": 1.0, "top_k": 64, "top_p": 0.95}
 
 

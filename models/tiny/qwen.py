@@ -8,7 +8,7 @@ from pathlib import Path
 from . import templates
 from .tokenizer import qwen_tokenizer, write_generation_config
 
-# MODEL-FACTS: Qwen 3.5's generation_config.json.
+# As Qwen 3.5's own generation_config.json.
 SAMPLING_DEFAULTS = {"top_k": 20, "top_p": 0.95}
 
 
