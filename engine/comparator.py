@@ -127,10 +127,11 @@ class Comparator:
         else:
             result.status = Status.STOPPED if result.metrics.stopped else Status.DONE
 
-    def check(self, request: CompareRequest) -> Inputs:
-        """Validate `request` against the limits and every side's model, as `stream` would; no model runs."""
-        inputs = validate_request(request, self.limits)
-        for side in self._sides.values():
+    def check(self, request: CompareRequest, inputs: Inputs | None = None, sides: Mapping[str, Side] | None = None) -> Inputs:
+        """Validate `request` against the limits (unless `inputs` are its validated inputs already)
+        and against every side's model, as `stream` does first; no model runs."""
+        inputs = inputs or validate_request(request, self.limits)
+        for side in (sides or self._sides).values():  # an input one of the models cannot take at all
             if side.backend:
                 check_fits(inputs, side.backend.capabilities)
         return inputs
@@ -147,10 +148,7 @@ class Comparator:
         `inputs` are the request's already validated inputs, where the caller validated it itself.
         """
         sides = self._sides  # a model switched during this comparison is seen by the next one
-        inputs = inputs or validate_request(request, self.limits)
-        for side in sides.values():  # an input one of the models cannot take at all is refused now
-            if side.backend:
-                check_fits(inputs, side.backend.capabilities)
+        inputs = self.check(request, inputs, sides)
         stop_event = stop_event or threading.Event()
         histories = histories or {}
         order = self._order()
