@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _launch(demo, args, max_file_bytes: int | None = None) -> None:
+def _launch(demo, args, max_file_bytes: int | None = None, allowed_paths: list[str] | None = None) -> None:
     auth = None
     if args.auth:
         user, sep, password = args.auth.partition(":")
@@ -192,7 +192,7 @@ def _launch(demo, args, max_file_bytes: int | None = None) -> None:
         server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth,
         app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts)]},
         max_file_size=max_file_bytes,  # the input limit, enforced while the upload arrives
-        css=CSS, js=JS,
+        css=CSS, js=JS, allowed_paths=allowed_paths,
     )
 
 
@@ -203,7 +203,10 @@ def run_replay(args) -> int:
     session = load_session_or_say(args.replay)
     if session is None:
         return EXIT_BAD_INPUT
-    _launch(build_replay_demo(session), args)
+    from recording.session import MEDIA_DIR
+
+    # The recorded inputs are shown from the session's own media folder, and from nowhere else.
+    _launch(build_replay_demo(session), args, allowed_paths=[str(session.folder / MEDIA_DIR)])
     return EXIT_OK
 
 

@@ -67,8 +67,11 @@ def resolve_sources(options: ModelOptions) -> dict[str, str]:
     return {k: chosen[k] or getattr(preset, k) for k in SIDES}
 
 
-def load_side(key: str, source: str | None, device: str | None = None, fast: bool = False) -> Side:
-    """Load one side's model and warm it up; a failure becomes the side's `load_error`."""
+def load_side(
+    key: str, source: str | None, device: str | None = None, fast: bool = False, for_visitor: bool = False
+) -> Side:
+    """Load one side's model and warm it up; a failure becomes the side's `load_error` (without
+    the operator's hint of what to run when a web visitor asked for the model)."""
     from models.generation import warm_up
     from models.loading import ModelLoadError, load_model
     from models.local import LocalBackend
@@ -78,7 +81,7 @@ def load_side(key: str, source: str | None, device: str | None = None, fast: boo
     try:
         loaded = load_model(source, expected_family=key, device=device, fast=fast)
     except ModelLoadError as e:
-        return Side(key, load_error=str(e))
+        return Side(key, load_error=e.reason if for_visitor else str(e))
     try:
         seconds = warm_up(loaded)
         loaded.compile_s = seconds if loaded.fast else None

@@ -21,6 +21,10 @@ class SourceRefused(ValueError):
     """A model a visitor asked for that is not on the operator's list."""
 
 
+class LoadFailed(RuntimeError):
+    """A model that could not be loaded; the one that was there still is."""
+
+
 class ModelSlots:
     def __init__(self, options: ModelOptions, sides: dict[str, Side] | None = None, **comparator_options):
         self.options = options
@@ -54,7 +58,10 @@ class ModelSlots:
         """Put `source` in slot `key` (a no-op if it is there already); returns the new side.
 
         A source not offered is refused before anything is unloaded or opened (SourceRefused),
-        with the same words whether or not such a file exists.
+        with the same words whether or not such a file exists. The new model is loaded while the
+        current one keeps answering, and replaces it only once it works: a model that fails to
+        load leaves the current one in place (LoadFailed). Only where both cannot fit in memory
+        at once is the current one unloaded first.
         """
         if source not in self._offered[key]:
             raise SourceRefused(f"not one of the models this server offers for {key}")
@@ -62,14 +69,28 @@ class ModelSlots:
             current = self.side(key)
             if current.backend and current.backend.source == source:
                 return current
-            with current.lock:  # waits for a generation on this side to finish
-                self.comparator.put(Side(key, load_error=f"loading {source}…"))
-                del current
-                _release()
-            side = load_side(key, source, self.options.device, self.options.fast)
-            self.comparator.put(side)
+            if current.backend and not self._fits_beside(source):
+                with current.lock:  # waits for a generation on this side to finish
+                    self.comparator.put(Side(key, load_error=f"loading {source}…"))
+                    current = self.side(key)
+                    _release()
+            side = load_side(key, source, self.options.device, self.options.fast, for_visitor=True)
+            if side.backend is None and current.backend is not None:
+                raise LoadFailed(f"{side.load_error}; {current.backend.source} stays loaded")
+            with current.lock:  # a generation in progress on the old model finishes first
+                self.comparator.put(side)
+            del current
+            _release()
             settle(self.comparator.sides)
             return side
+
+    def _fits_beside(self, source: str) -> bool:
+        """Whether `source`'s weights fit in the memory left with every current model loaded."""
+        from models.loading import FIT_MARGIN, estimate_bytes, free_bytes, pick_device
+
+        device = self.options.device or pick_device()
+        need = estimate_bytes(source, 2 if device.startswith("cuda") else 4)
+        return need is None or need * FIT_MARGIN <= free_bytes(device)
 
 
 def _release() -> None:

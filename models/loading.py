@@ -18,7 +18,12 @@ from .tiny import MARKER
 
 
 class ModelLoadError(RuntimeError):
-    """A checkpoint that could not be loaded; the message says why and what to try."""
+    """A checkpoint that could not be loaded: `reason` says why; the message adds, for whoever
+    started the program, what to try (`hint`), which a web visitor is never shown."""
+
+    def __init__(self, reason: str, hint: str = ""):
+        super().__init__(reason + hint)
+        self.reason = reason
 
 
 @dataclass
@@ -152,10 +157,8 @@ def load_model(
     try:
         config = AutoConfig.from_pretrained(source, **local)
     except Exception as e:  # OSError offline, ValueError for an unknown model type, ...
-        hint = ""
-        if not Path(source).exists():
-            hint = " (no network? run with --tiny for the offline replicas, or pass a local folder)"
-        raise ModelLoadError(f"could not load '{source}': {str(e).splitlines()[0][:200]}{hint}") from e
+        hint = "" if Path(source).exists() else " (no network? run with --tiny for the offline replicas, or pass a local folder)"
+        raise ModelLoadError(f"could not load '{source}': {str(e).splitlines()[0][:200]}", hint) from e
     family = family_of_model_type(config.model_type)
     if family is None:
         raise ModelLoadError(f"'{source}' is a {config.model_type} model, neither Gemma 4 nor Qwen 3.5")

@@ -48,25 +48,37 @@ def paced(marks: list[tuple[float, str, int, int]]) -> list[float]:
     return shown
 
 
+FRAME_S = 0.1  # at most about ten frames a second, whatever the speed: the page keeps up
+
+
 def frames(
     result: ComparisonResult,
     speed: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.perf_counter,
 ) -> Iterator[dict[str, tuple[str, str, bool]]]:
-    """Yield {side: (answer so far, thinking so far, finished)} at the recorded pace."""
+    """Yield {side: (answer so far, thinking so far, finished)} at the recorded pace.
+
+    Marks due within one frame of each other are shown together, so a fast replay (or a model
+    that streamed hundreds of tokens a second) plays at its speed, not at the page's frame rate.
+    """
     speed = max(speed, 0.01)
     results = result.results
     shown = {s: (0, 0) for s in results}
     marks = timeline(result)
+    due = [t / speed for t in paced(marks)]
     last_mark = {s: max((i for i, m in enumerate(marks) if m[1] == s), default=-1) for s in results}
 
-    start = clock()
-    for i, ((_, side, answer, thinking), t) in enumerate(zip(marks, paced(marks))):
-        delay = t / speed - (clock() - start)
+    start, shown_at = clock(), -FRAME_S
+    for i, (_, side, answer, thinking) in enumerate(marks):
+        shown[side] = (answer, thinking)
+        # Coalesce: the next mark is due before this frame could be followed by another.
+        if i + 1 < len(marks) and due[i + 1] <= max(clock() - start, shown_at + FRAME_S):
+            continue
+        delay = max(due[i], shown_at + FRAME_S) - (clock() - start)  # never early, never two frames at once
         if delay > 0:
             sleep(delay)
-        shown[side] = (answer, thinking)
+        shown_at = clock() - start
         yield {s: (r.text[: shown[s][0]], r.thinking[: shown[s][1]], i >= last_mark[s]) for s, r in results.items()}
     yield {s: (r.text, r.thinking, True) for s, r in results.items()}
 

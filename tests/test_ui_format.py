@@ -9,7 +9,10 @@ from engine.timing import Stopwatch, decode_speed
 from modalities.request import CompareRequest
 from modalities.routing import SkippedInput
 from models.backend import ANSWER, CONTROL, THINKING, Finished, InputTokens, Note, Started, Tokens
-from ui.format import assistant_messages, details_markdown, input_tokens_text, timing_rows, user_message
+from ui.format import (
+    assistant_messages, comparison_table, details_markdown, first_token_rows, input_tokens_text, token_curve_rows,
+    user_message,
+)
 
 
 def metrics(**changes) -> Metrics:
@@ -41,17 +44,52 @@ def test_assistant_messages_by_status():
     assert assistant_messages(skipped) == [{"role": "assistant", "content": "(not run: it takes none of the inputs)"}]
 
 
-def test_details_markdown_lists_skips_notes_and_metrics():
+def test_details_markdown_lists_skips_notes_and_leaves_the_figures_to_the_table():
     r = ModelResult("qwen", "q", Status.DONE, notes=["a note"], metrics=metrics(contended=True),
                     skipped_inputs=[SkippedInput("audio 'q.wav'", "audio", "Qwen 3.5 has no audio input")])
     text = details_markdown(r)
     assert "- **audio 'q.wav' not sent: Qwen 3.5 has no audio input**" in text and "- a note" in text
-    assert "| time to first token | 0.500 s |" in text and "| decode speed | 20.0 tok/s |" in text
-    assert "| output tokens (thinking) | 41 (10) |" in text
-    assert "| input tokens | total 120 (text 20, image 100) |" in text
-    assert "contended" in text
-    assert "*Generating… 3 tokens*" in details_markdown(ModelResult("g", "g", Status.RUNNING, token_times=[0.1, 0.2, 0.3]))
+    assert "time to first token" not in text, "figures are in the one comparison table"
     assert details_markdown(ModelResult("g", "g")) == " ", "an empty Markdown keeps its height"
+
+
+def _state(gemma: ModelResult, qwen: ModelResult, order=("gemma", "qwen"), mode="sequential") -> ComparisonResult:
+    state = ComparisonResult(CompareRequest("x"), {"gemma": gemma, "qwen": qwen}, {}, list(order), mode)
+    state.validation_s = 0.1
+    return state
+
+
+def _row(table: str, name: str) -> list[str]:
+    line = next(line for line in table.splitlines() if line.startswith(f"| {name} |"))
+    return [c.strip() for c in line.strip("|").split("|")][1:]
+
+
+def test_comparison_table_aligns_both_models_and_stars_the_better_value():
+    gemma = ModelResult("gemma", "g", Status.DONE, metrics=metrics(ttft_s=0.5, decode_tok_s=20.0, total_s=3.0, output_tokens=41))
+    qwen = ModelResult("qwen", "q", Status.DONE, metrics=metrics(ttft_s=0.2, decode_tok_s=30.0, total_s=2.0, output_tokens=41))
+    table = comparison_table(_state(gemma, qwen, order=("qwen", "gemma")))
+    assert table.splitlines()[0] == "| metric | Gemma 4 (ran second) | Qwen 3.5 (ran first) |"
+    assert _row(table, "time to first token (s)") == ["0.500", "0.200 ★"]
+    assert _row(table, "decode speed (tok/s)") == ["20.0", "30.0 ★"], "higher is better for speed"
+    assert _row(table, "total (s)") == ["3.000", "2.000 ★"], "same length: totals compare"
+    # Gemma ran second: it waited for Qwen's whole run (2.0) after validation (0.1), then its own 0.25 + 0.5.
+    assert _row(table, "first token after you clicked (s)") == ["2.850", "0.550"]
+    assert "*The answers differ in length" not in table
+
+
+def test_comparison_table_compares_per_token_when_lengths_differ_and_never_a_partial_answer():
+    short = ModelResult("gemma", "g", Status.DONE, metrics=metrics(total_s=1.0, output_tokens=10))
+    long = ModelResult("qwen", "q", Status.DONE, metrics=metrics(total_s=4.0, output_tokens=100))
+    table = comparison_table(_state(short, long))
+    assert _row(table, "total (s)") == ["1.000", "4.000"], "no star on totals of different lengths"
+    assert _row(table, "total per output token (ms)") == ["100.0", "40.0 ★"]
+    assert "The answers differ in length" in table
+    stopped = ModelResult("qwen", "q", Status.STOPPED, metrics=metrics(output_tokens=3, stopped=True, ttft_s=0.1))
+    table = comparison_table(_state(short, stopped))
+    assert "★ " not in table.split("\n\n")[0], "nothing is starred against a stopped answer"
+    assert _row(table, "status") == ["done", "stopped by you (partial)"]
+    assert _row(table, "decode speed (tok/s)")[1] == "—", "no speed from a handful of tokens"
+    assert comparison_table(_state(ModelResult("gemma", "g"), ModelResult("qwen", "q"))) == " "
 
 
 def test_input_tokens_from_a_server_show_the_total_only():
@@ -59,13 +97,29 @@ def test_input_tokens_from_a_server_show_the_total_only():
     assert input_tokens_text(InputTokens(total=None)) == "total —"
 
 
-def test_timing_rows_per_model_in_side_order():
+def test_first_token_rows_per_model_in_side_order():
     results = {"gemma": ModelResult("gemma", "g", metrics=metrics(ttft_answer_s=None)), "qwen": ModelResult("qwen", "q")}
-    rows = timing_rows(ComparisonResult(CompareRequest("x"), results, {}, ["qwen", "gemma"], "sequential"))
-    assert rows == [
-        {"bar": "first token · Gemma 4", "seconds": 0.5, "model": "Gemma 4"},
-        {"bar": "total · Gemma 4", "seconds": 3.0, "model": "Gemma 4"},
-    ], "no bar for a missing value or a model without metrics"
+    rows = first_token_rows(ComparisonResult(CompareRequest("x"), results, {}, ["qwen", "gemma"], "sequential"))
+    assert rows == [{"bar": "first token · Gemma 4", "seconds": 0.5, "model": "Gemma 4"}], (
+        "no bar for a missing value or a model without metrics, and no total on the same axis"
+    )
+
+
+def test_token_curve_keeps_the_ends_and_at_most_its_points_per_model():
+    many = ModelResult("gemma", "g", token_times=[0.01 * i for i in range(1, 1001)])
+    few = ModelResult("qwen", "q", token_times=[0.5, 0.7])
+    rows = token_curve_rows(_state(many, few))
+    gemma = [r for r in rows if r["model"] == "Gemma 4"]
+    assert len(gemma) <= 201 and gemma[0] == {"seconds": 0.01, "tokens": 1, "model": "Gemma 4"}
+    assert gemma[-1]["tokens"] == 1000, "the curve ends at the answer's last token"
+    assert [r["tokens"] for r in rows if r["model"] == "Qwen 3.5"] == [1, 2]
+
+
+def test_the_turn_line_says_what_each_model_sees():
+    from ui.format import turn_line
+
+    assert turn_line(0).startswith("**Turn 1**") and "only this message" in turn_line(0)
+    assert turn_line(2).startswith("**Turn 3**") and "2 earlier exchanges" in turn_line(2)
 
 
 def test_stopwatch_defines_each_metric_once():
@@ -112,8 +166,7 @@ def test_each_column_says_what_its_model_is_doing():
     assert status_line(running) == "▶ Generating: 10 tokens, 10.0 tok/s"
     stopped = ModelResult("gemma", "g", Status.STOPPED, metrics=metrics(output_tokens=3, stopped=True))
     assert status_line(stopped) == "⏹ Stopped by you after 3 tokens: the answer is partial"
-    details = details_markdown(stopped)
-    assert "**Stopped by you**" in details and "| decode speed | — |" in details, "no speed from a handful of tokens"
+    assert "**Stopped by you**" in details_markdown(stopped)
     assert status_line(ModelResult("gemma", "g", Status.DONE, metrics=metrics())) == "✓ Done in 3.00 s"
 
 

@@ -9,19 +9,21 @@ only shared objects are the model slots, the stop switches and the recorder, own
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import gradio as gr
 
 from engine.results import ComparisonResult, Status
-from engine.slots import ModelSlots, SourceRefused
+from engine.slots import LoadFailed, ModelSlots, SourceRefused
 from modalities.errors import InputError
 from modalities.request import IDENTICAL, MAX_SEED, RECOMMENDED, CompareRequest, GenerationSettings
 from models.families import LABELS, SIDES
 from models.registry import PRESETS
 
 from .format import (
-    assistant_messages, details_markdown, model_info_markdown, status_line, timing_rows, user_message,
+    FIRST_TOKEN_BARS, assistant_messages, comparison_table, details_markdown, first_token_rows, model_info_markdown,
+    safe_markdown, status_line, token_curve_rows, turn_line, user_message,
 )
 from recording.session import Recorder
 
@@ -75,11 +77,46 @@ def _file_paths(files) -> tuple[str, ...]:
     return tuple(str(getattr(f, "name", f)) for f in (files if isinstance(files, list) else [files]))
 
 
-def _frame(rows: list[dict]):
-    """Chart rows as a frame; an empty frame, not None, so resetting the chart leaves it drawable."""
+def _frame(rows: list[dict], columns: list[str]):
+    """Chart rows as a frame; an empty frame, not None, so resetting a chart leaves it drawable."""
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=["bar", "seconds", "model"])
+    return pd.DataFrame(rows, columns=columns)
+
+
+BAR_COLUMNS, CURVE_COLUMNS = ["bar", "seconds", "model"], ["seconds", "tokens", "model"]
+
+# The page needs about ten updates a second to look live; sending one per token (hundreds a
+# second from a fast model) saturates the browser's main thread, and Stop clicks queue behind it.
+UPDATE_INTERVAL_S = 0.1
+
+MODELS_REFRESH_S = 5  # how often an open page re-reads which models are loaded
+
+
+def comparison_views(height: int = 260) -> tuple:
+    """Under both answers: one aligned table of both models' figures, and two charts that each
+    read on their own axis (first tokens in seconds; tokens over time, whose slope is the speed)."""
+    table = gr.Markdown(" ", elem_id="comparison-table")
+    with gr.Row():
+        first = gr.BarPlot(
+            value=empty_charts()[0], x="bar", y="seconds", color="model", sort=FIRST_TOKEN_BARS,
+            label="Time to first token (seconds from each model's call, lower is better)", x_title=" ",
+            x_label_angle=-20, height=height, elem_id="first-token-chart",
+        )
+        curve = gr.LinePlot(
+            value=empty_charts()[1], x="seconds", y="tokens", color="model",
+            label="Tokens over time (steeper is faster; each line ends where its answer did)",
+            x_title="seconds from the model's call", height=height, elem_id="tokens-chart",
+        )
+    return table, first, curve
+
+
+def empty_charts() -> tuple:
+    return _frame([], BAR_COLUMNS), _frame([], CURVE_COLUMNS)
+
+
+def chart_values(state: ComparisonResult) -> tuple:
+    return _frame(first_token_rows(state), BAR_COLUMNS), _frame(token_curve_rows(state), CURVE_COLUMNS)
 
 
 class CompareTab:
@@ -97,11 +134,17 @@ class CompareTab:
         self._pickers()
         with gr.Row():
             with gr.Column(scale=3):
-                self.prompt = gr.Textbox(label="Prompt", lines=3, placeholder="Ask both models…", elem_id="prompt")
-                with gr.Row():
+                # One line that grows: Enter sends, Shift+Enter starts a new line (Gradio's rule for lines=1).
+                self.prompt = gr.Textbox(
+                    label="Prompt", lines=1, max_lines=8, elem_id="prompt",
+                    placeholder="Ask both models… (Enter sends, Shift+Enter for a new line)",
+                )
+                with gr.Row(elem_id="uploads"):
                     self.images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="images")
                     self.video = gr.Video(label="Video", sources=["upload"], elem_id="video")
                     self.audio = gr.Audio(label="Audio", sources=["upload", "microphone"], type="filepath", elem_id="audio")
+                # A file's problem is said here when it is uploaded, before anything runs.
+                self.upload_error = gr.Markdown(" ", elem_id="upload-error")
             with gr.Column(scale=1):
                 with gr.Accordion("Settings", open=False):
                     self.sampling = gr.Radio(
@@ -124,11 +167,9 @@ class CompareTab:
                 with gr.Row():
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
                     clear_btn = gr.Button("Clear", elem_id="clear")
+        self.turn = gr.Markdown(turn_line(0), elem_id="turn")
         self.chats, self.details, self.statuses = answer_columns()
-        self.chart = gr.BarPlot(
-            value=None, x="bar", y="seconds", color="model", label="Timing (seconds, lower is better)", x_title=" ",
-            elem_id="timing-chart",
-        )
+        self.table, self.first_chart, self.curve_chart = comparison_views()
         with gr.Accordion("Raw result (JSON)", open=False):
             self.raw = gr.JSON(label="Same object as `python app.py compare --json`", elem_id="raw")
         if self.recorder:
@@ -146,7 +187,7 @@ class CompareTab:
 
         # --- wiring ---------------------------------------------------------------------------
         outputs = [*self.chats.values(), *self.details.values(), *self.statuses.values(), self.input_error,
-                   self.chart, self.raw, self.session]
+                   self.turn, self.table, self.first_chart, self.curve_chart, self.raw, self.session]
         inputs = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
                   self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.session]
         # The inputs are checked first, in an event of their own: a bad one is said beside the
@@ -155,18 +196,31 @@ class CompareTab:
             trigger(self.check, inputs, self.input_error, api_name=False, concurrency_limit=None).success(
                 self.compare, inputs, outputs, api_name=api_name
             )
+        uploads = [self.images, self.video, self.audio]
+        for upload in uploads:
+            upload.change(self.check_upload, uploads, self.upload_error, api_name=False, concurrency_limit=None,
+                          show_progress="hidden")
         # Queued (so it knows its session) but never waiting: Stop acts at once.
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
         resettable = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
                       self.temperature, self.top_p, self.seed, self.thinking, self.sampling]
-        clear_btn.click(self.clear, None, [*outputs, *resettable], api_name=False)
+        clear_btn.click(self.clear, None, [*outputs, self.upload_error, *resettable], api_name=False)
         # An example starts a new comparison: turn 1, with the example's inputs only.
-        examples.dataset.click(self.new_conversation, None, outputs, api_name=False)
+        examples.dataset.click(self.new_conversation, None, [*outputs, self.upload_error], api_name=False)
         if self.recorder:
             zip_btn.click(self.session_zip, None, zip_file, api_name="session_zip")
-        self.preset.change(self.pick_preset, self.preset, list(self.pickers.values()), api_name=False)
-        for key in SIDES if not self.lock_models else ():
-            self.pickers[key].change(self.loader(key), self.pickers[key], self.infos[key], api_name=f"load_{key}")
+        # `.input`, not `.change`: a picker set by the page itself (a preset, the refresh below) loads nothing.
+        pickers = list(self.pickers.values())
+        if not self.lock_models:
+            picked = self.preset.input(self.pick_preset, self.preset, pickers, api_name=False)
+            for key in SIDES:
+                picked = picked.then(self.loader(key), self.pickers[key], self.infos[key], api_name=False)
+                self.pickers[key].input(self.loader(key), self.pickers[key], self.infos[key], api_name=f"load_{key}")
+        # The models are shared by every page: each open page shows what is loaded now.
+        gr.Timer(MODELS_REFRESH_S).tick(
+            self.loaded_now, None, [*pickers, *self.infos.values()], api_name=False, concurrency_limit=None,
+            show_progress="hidden",
+        )
 
     def _pickers(self) -> None:
         with gr.Row():
@@ -189,7 +243,7 @@ class CompareTab:
     # --- handlers -----------------------------------------------------------------------------
 
     def _render(self, state: ComparisonResult, convo: Conversation) -> dict:
-        out = {}
+        out = {self.turn: turn_line(convo.earlier())}
         running = next((LABELS[k] for k in state.order if state.results[k].status == Status.RUNNING), None)
         for key in SIDES:
             r = state.results[key]
@@ -205,6 +259,17 @@ class CompareTab:
             self.slots.comparator.check(self._request(*values[:11]))
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
+        return " "
+
+    def check_upload(self, image_files, video_file, audio_file) -> str:
+        """The uploaded files alone, checked as a comparison would check them, as soon as they arrive."""
+        request = CompareRequest("", images=_file_paths(image_files), video=video_file or None, audio=audio_file or None)
+        if not (request.images or request.video or request.audio):
+            return " "
+        try:
+            self.slots.comparator.check(request)
+        except InputError as e:
+            return f"⚠ **Not accepted:** {safe_markdown(str(e))}"
         return " "
 
     @staticmethod
@@ -232,9 +297,14 @@ class CompareTab:
         try:
             stream = self.slots.comparator.stream(request, stop_event=stop, histories=convo.turns)
             state = next(stream)  # validation happens here: bad input raises before any model runs
-            yield self._render(state, convo)
+            yield self._render(state, convo) | {self.input_error: " "}
+            sent_at, statuses = time.perf_counter(), None
             for state in stream:
-                yield self._render(state, convo)
+                # At most ~10 updates a second, but every change of a column's status at once.
+                now, current = time.perf_counter(), tuple(state.results[k].status for k in SIDES)
+                if current != statuses or now - sent_at >= UPDATE_INTERVAL_S:
+                    yield self._render(state, convo)
+                    sent_at, statuses = now, current
         except InputError as e:  # the page checked first (check); an API caller gets the error itself
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         finally:
@@ -246,7 +316,8 @@ class CompareTab:
             if key in state.turns:
                 convo.turns[key].append(state.turns[key])
             convo.shown[key] = final[self.chats[key]]
-        final[self.chart] = _frame(timing_rows(state))
+        final[self.table] = comparison_table(state)
+        final[self.first_chart], final[self.curve_chart] = chart_values(state)
         final[self.raw] = state.to_dict()
         final[self.session] = convo
         yield final
@@ -257,7 +328,11 @@ class CompareTab:
     def new_conversation(self) -> dict:
         """Empty answers and a fresh conversation (the inputs are left as they are)."""
         empty = {c: [] for c in self.chats.values()} | {d: " " for d in (*self.details.values(), *self.statuses.values())}
-        return empty | {self.chart: _frame([]), self.raw: None, self.session: Conversation(), self.input_error: " "}
+        first, curve = empty_charts()
+        return empty | {
+            self.turn: turn_line(0), self.table: " ", self.first_chart: first, self.curve_chart: curve,
+            self.raw: None, self.session: Conversation(), self.input_error: " ", self.upload_error: " ",
+        }
 
     def clear(self) -> dict:
         """Everything back as on a fresh page: answers, conversation, inputs and settings."""
@@ -281,6 +356,12 @@ class CompareTab:
         chosen = PRESETS[name]
         return {self.pickers[key]: getattr(chosen, key) for key in SIDES}
 
+    def loaded_now(self) -> dict:
+        """Each slot's model as it is now (another visitor may have switched it)."""
+        return {self.pickers[k]: self.slots.source(k) for k in SIDES} | {
+            self.infos[k]: model_info_markdown(self.slots.side(k)) for k in SIDES
+        }
+
     def loader(self, key: str):
         """The handler that loads what a visitor picks for side `key`."""
 
@@ -292,6 +373,8 @@ class CompareTab:
                 side = self.slots.load(key, source)
             except SourceRefused as e:
                 raise gr.Error(str(e), title="Model not offered", print_exception=False) from None
+            except LoadFailed as e:
+                raise gr.Error(str(e), title="Model not loaded", print_exception=False) from None
             progress(1.0)
             return model_info_markdown(side)
 

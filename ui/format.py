@@ -6,6 +6,7 @@ so they can be tested without a browser and are shared by the live app and repla
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -57,6 +58,15 @@ def user_message(request: CompareRequest, result: ModelResult | None = None) -> 
     text = safe_markdown(request.prompt) if request.prompt else "(no text)"
     attached = f"\n\n*Attached: {', '.join(names)}*" if names else ""
     return {"role": "user", "content": text + attached}
+
+
+def turn_line(earlier: int) -> str:
+    """Over the answers: which turn this is and what context each model is given."""
+    if not earlier:
+        return "**Turn 1**: a new conversation: each model sees only this message."
+    n = f"{earlier} earlier exchange" + ("s" if earlier > 1 else "")
+    return (f"**Turn {earlier + 1}**: each model also sees its own {n} (its own answers, not the other's). "
+            "An example or Clear starts a new conversation.")
 
 
 # Fewer tokens than this give no meaningful decode speed (a stopped answer's handful, say).
@@ -113,45 +123,138 @@ def input_tokens_text(tokens) -> str:
 
 
 def details_markdown(result: ModelResult) -> str:
-    """The metrics table and every note, skipped input and error of one side."""
+    """What only this side has: its skipped inputs, notes, error and sampling (the figures are in
+    the comparison table under both answers)."""
     lines = [f"- **{safe_markdown(str(skipped))}**" for skipped in result.skipped_inputs]
     lines += [f"- {safe_markdown(note)}" for note in result.notes]
     m = result.metrics
     if m and m.stopped:
-        lines.append("\n**Stopped by you**: the figures below cover only the partial answer.")
-    if m:
-        lines += [
-            "",
-            "| metric | value |",
-            "|---|---|",
-            f"| time to first token | {_fmt(m.ttft_s, ' s', 3)} |",
-            f"| time to first answer token | {_fmt(m.ttft_answer_s, ' s', 3)} |",
-            f"| decode speed | {_fmt(m.decode_tok_s if m.output_tokens >= MIN_TOKENS_FOR_SPEED else None, ' tok/s', 1)} |",
-            f"| total (incl. preprocessing {_fmt(m.preprocess_s, ' s', 2)}) | {_fmt(m.total_s, ' s')} |",
-            f"| output tokens (thinking) | {m.output_tokens} ({m.thinking_tokens}) |",
-            f"| input tokens | {input_tokens_text(m.input_tokens)} |",
-            f"| device, dtype, peak memory | {m.device}, {m.dtype}, {_fmt(m.peak_memory_mb, ' MiB', 0)} |",
-        ]
-        if m.contended:
-            lines.append("\n*Both models ran at once: these timings are contended.*")
-    elif result.status == Status.RUNNING:
-        lines.append(f"\n*Generating… {len(result.token_times)} tokens*")
+        lines.append("\n**Stopped by you**: its figures in the table cover only the partial answer.")
     if result.generation:  # what it samples with, from the model call on
         g = result.generation
         lines.append(f"\nSampling: {safe_markdown(g.summary())}" + "".join(f"\n- {safe_markdown(n)}" for n in g.not_applied))
     return "\n".join(lines) or " "
 
 
-def timing_rows(result: ComparisonResult) -> list[dict]:
-    """Rows for the timing chart: seconds per metric per model."""
+# --- the comparison table and charts under both answers ----------------------------------------
+
+LOWER, HIGHER = "lower", "higher"
+BETTER = "★"
+
+
+def waited_s(state: ComparisonResult, key: str) -> float | None:
+    """From the visitor's click to this model's first token: validation, every model that ran
+    before it (one at a time), its own preprocessing and time to first token."""
+    m = state.results[key].metrics
+    if not m or m.ttft_s is None:
+        return None
+    before = state.order[: state.order.index(key)] if state.mode == "sequential" and key in state.order else []
+    earlier = sum(state.results[k].metrics.total_s for k in before if state.results[k].metrics)
+    return state.validation_s + earlier + m.preprocess_s + m.ttft_s
+
+
+def _per_token_ms(m) -> float | None:
+    return m.total_s / m.output_tokens * 1000 if m.output_tokens else None
+
+
+def _rows(state: ComparisonResult) -> list[tuple[str, str | None, dict]]:
+    """(metric, which way is better or None, {side: value or None}) in table order."""
+    res = {k: state.results[k] for k in SIDES}
+    met = {k: r.metrics for k, r in res.items()}
+
+    def each(fn):
+        return {k: (fn(m) if m else None) for k, m in met.items()}
+
+    same_length = len({m.output_tokens for m in met.values() if m}) == 1
+    speed = {k: (m.decode_tok_s if m and m.output_tokens >= MIN_TOKENS_FOR_SPEED else None) for k, m in met.items()}
+    return [
+        ("time to first token (s)", LOWER, each(lambda m: m.ttft_s)),
+        ("time to first answer token (s)", LOWER, each(lambda m: m.ttft_answer_s)),
+        ("first token after you clicked (s)", None, {k: waited_s(state, k) for k in SIDES}),
+        ("decode speed (tok/s)", HIGHER, speed),
+        # A total compares fairly only between answers of the same length; per token it always does.
+        ("total (s)", LOWER if same_length else None, each(lambda m: m.total_s)),
+        ("total per output token (ms)", LOWER, each(_per_token_ms)),
+        ("preprocessing (s)", LOWER, each(lambda m: m.preprocess_s)),
+        ("output tokens (thinking)", None, each(lambda m: f"{m.output_tokens} ({m.thinking_tokens})")),
+        ("input tokens", None, each(lambda m: input_tokens_text(m.input_tokens))),
+        ("device, dtype", None, each(lambda m: f"{m.device}, {m.dtype}")),
+        ("peak memory (MiB)", None, each(lambda m: m.peak_memory_mb)),
+    ]
+
+
+def _cell(value, digits: int) -> str:
+    if value is None:
+        return "—"
+    return safe_markdown(value) if isinstance(value, str) else f"{value:.{digits}f}"
+
+
+def comparison_table(state: ComparisonResult) -> str:
+    """Both models' figures in one aligned table: metrics as rows, the models as columns, the
+    better value starred where both ran to the end (a stopped or failed answer is not compared)."""
+    if not any(state.results[k].metrics for k in SIDES):
+        return " "
+    comparable = all(state.results[k].status == Status.DONE for k in SIDES)
+    position = {k: ("ran first" if i == 0 else "ran second") if state.mode == "sequential" else "ran at once"
+                for i, k in enumerate(state.order)}
+    head = [LABELS[k] + f" ({position.get(k, 'not run')})" for k in SIDES]
+    lines = ["| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(SIDES)]
+    status = {k: status_word(state.results[k]) for k in SIDES}
+    lines.append("| status | " + " | ".join(status[k] for k in SIDES) + " |")
+    for name, better, values in _rows(state):
+        digits = 1 if "tok/s" in name or "(ms)" in name or "MiB" in name else 3
+        cells = {k: _cell(values[k], 0 if "MiB" in name else digits) for k in SIDES}
+        numbers = {k: v for k, v in values.items() if isinstance(v, (int, float))}
+        if better and comparable and len(numbers) == len(SIDES) and len(set(numbers.values())) > 1:
+            best = (min if better == LOWER else max)(numbers, key=numbers.get)
+            cells[best] += f" {BETTER}"
+        lines.append(f"| {name} | " + " | ".join(cells[k] for k in SIDES) + " |")
+    notes = [f"{BETTER} the better value (compared only when both answers ran to the end)."]
+    if len({state.results[k].metrics.output_tokens for k in SIDES if state.results[k].metrics}) > 1:
+        notes.append("The answers differ in length: compare the totals per output token, not the totals.")
+    if any(state.results[k].metrics and state.results[k].metrics.contended for k in SIDES):
+        notes.append("Both models ran at once: these timings are contended.")
+    if any(state.results[k].metrics and state.results[k].metrics.includes_network for k in SIDES):
+        notes.append("A remote model's times are taken here, so they include the network and the server's queue.")
+    return "\n".join(lines) + "\n\n" + " ".join(f"*{n}*" for n in notes)
+
+
+def status_word(result: ModelResult) -> str:
+    return {
+        Status.DONE: "done", Status.STOPPED: "stopped by you (partial)", Status.ERROR: "error",
+        Status.SKIPPED: "not run", Status.RUNNING: "generating", Status.PENDING: "waiting",
+    }[result.status]
+
+
+def first_token_rows(result: ComparisonResult) -> list[dict]:
+    """Bars for the first-token chart (seconds from each model's call), in a fixed order."""
     rows = []
     for key in SIDES:
         m = result.results[key].metrics
         if not m:
             continue
-        for label, value in (("first token", m.ttft_s), ("first answer token", m.ttft_answer_s), ("total", m.total_s)):
+        for label, value in (("first token", m.ttft_s), ("first answer token", m.ttft_answer_s)):
             if value is not None:
                 rows.append({"bar": f"{label} · {LABELS[key]}", "seconds": round(value, 4), "model": LABELS[key]})
+    return rows
+
+
+FIRST_TOKEN_BARS = [f"{label} · {LABELS[k]}" for label in ("first token", "first answer token") for k in SIDES]
+
+MAX_CURVE_POINTS = 200  # per model: enough for the shape, light enough for the page
+
+
+def token_curve_rows(result: ComparisonResult) -> list[dict]:
+    """Tokens over time for each model (seconds from its model call, tokens so far): the slope
+    is the decode speed, where it starts the time to first token, where it ends the answer's length."""
+    rows = []
+    for key in SIDES:
+        times = result.results[key].token_times
+        step = max(1, math.ceil(len(times) / MAX_CURVE_POINTS))
+        picked = list(range(0, len(times), step))
+        if times and picked[-1] != len(times) - 1:
+            picked.append(len(times) - 1)
+        rows += [{"seconds": round(times[i], 4), "tokens": i + 1, "model": LABELS[key]} for i in picked]
     return rows
 
 

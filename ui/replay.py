@@ -15,8 +15,8 @@ from models.families import SIDES
 from recording.replay import frames, label
 from recording.session import Recorded, Session
 
-from .compare import answer_columns
-from .format import assistant_messages, details_markdown, safe_markdown, status_line, user_message
+from .compare import answer_columns, chart_values, comparison_views, empty_charts
+from .format import assistant_messages, comparison_table, details_markdown, safe_markdown, status_line, user_message
 
 
 def _choice(i: int, entry: Recorded) -> tuple[str, int]:
@@ -40,7 +40,26 @@ def build_replay_demo(session: Session) -> gr.Blocks:
             speed = gr.Slider(0.25, 10, value=1, step=0.25, label="Speed (×)", scale=1)
             play = gr.Button("Play", variant="primary", elem_id="play", scale=1)
         about = gr.Markdown(elem_id="replay-label")
+        with gr.Accordion("Inputs of this comparison", open=True):
+            with gr.Row():
+                shown_images = gr.Gallery(label="Images", interactive=False, height=160, elem_id="replay-images")
+                shown_video = gr.Video(label="Video", interactive=False, height=160, elem_id="replay-video")
+                shown_audio = gr.Audio(label="Audio", interactive=False, elem_id="replay-audio")
         chats, details, statuses = answer_columns(height=380)
+        table, first_chart, curve_chart = comparison_views()
+
+        def attachments(entry) -> dict:
+            """The recorded input files, from the session's media folder (missing ones are in the problems)."""
+            files = {"image": [], "video": None, "audio": None}
+            for item in entry.media:
+                path = session.media_path(item)
+                if not path.exists():
+                    continue
+                if item.kind == "image":
+                    files["image"].append((str(path), item.name))
+                elif item.kind in files:
+                    files[item.kind] = str(path)
+            return {shown_images: files["image"] or None, shown_video: files["video"], shown_audio: files["audio"]}
 
         def replay(index, pace):
             if index is None or not entries:
@@ -48,7 +67,9 @@ def build_replay_demo(session: Session) -> gr.Blocks:
             entry = entries[int(index)]
             results = {k: r for k, r in entry.result.results.items() if k in SIDES}
             heading = f"**{safe_markdown(label(entry))}**"
-            yield {about: heading, **{details[k]: " " for k in SIDES}}
+            first, curve = empty_charts()  # filled when the replay ends
+            yield {about: heading, table: " ", first_chart: first, curve_chart: curve, **attachments(entry),
+                   **{details[k]: " " for k in SIDES}}
             for frame in frames(entry.result, float(pace)):
                 out = {about: heading}
                 for key, r in results.items():
@@ -60,10 +81,16 @@ def build_replay_demo(session: Session) -> gr.Blocks:
                     if finished:
                         out[details[key]] = details_markdown(r)
                 yield out
+            out[table] = comparison_table(entry.result)  # with the last frame, so it holds everything
+            out[first_chart], out[curve_chart] = chart_values(entry.result)
+            yield out | attachments(entry)
 
         # Playing only sleeps between updates: any number of viewers play at once, none waits.
         play.click(
-            replay, [pick, speed], [about, *chats.values(), *details.values(), *statuses.values()], api_name="replay",
+            replay, [pick, speed],
+            [about, *chats.values(), *details.values(), *statuses.values(), table, first_chart, curve_chart,
+             shown_images, shown_video, shown_audio],
+            api_name="replay",
             concurrency_limit=None,
         )
     return demo

@@ -20,6 +20,10 @@ class Conversation:
     turns: dict[str, list] = field(default_factory=lambda: {k: [] for k in SIDES})
     shown: dict[str, list[dict]] = field(default_factory=lambda: {k: [] for k in SIDES})
 
+    def earlier(self) -> int:
+        """How many earlier exchanges the next comparison continues (a model that was not run has fewer)."""
+        return max(len(t) for t in self.turns.values())
+
 
 class StopSwitches:
     """Each session's current stop signal, so Stop ends only that session's comparison."""
