@@ -107,8 +107,12 @@ def run_eval(
     allow_code: bool = False,
     max_new_tokens: int = 1024,
     sampling: str = IDENTICAL,
+    stop_event=None,
 ) -> Iterator[TaskRun]:
     """Yield one TaskRun per (task, thinking mode) not yet in `out`, after writing it there.
+
+    Setting `stop_event` ends the run in progress and the evaluation: the task it interrupted is
+    not written (a partial answer would be scored as wrong), so rerunning into `out` redoes it.
 
     Greedy in identical mode (the default), so a task's answer depends on the model alone; in
     recommended mode each family samples with its published settings. One folder holds one mode.
@@ -132,8 +136,12 @@ def run_eval(
             )
             expected = task.expected if task.score != "code" else "(unit tests)"
             run = TaskRun(task.suite, task.id, task.category, thinking, expected, sampling=sampling)
+            if stop_event is not None and stop_event.is_set():
+                return
             try:
-                result = comparator.run(request)
+                result = comparator.run(request, stop_event=stop_event)
+                if stop_event is not None and stop_event.is_set():
+                    return
                 run.results = result.results
                 run.verdicts = {key: judge(task, r, allow_code) for key, r in result.results.items()}
             except InputError as e:  # a suite pointing at a bad file: reported on the task, the run goes on

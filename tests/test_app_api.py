@@ -15,9 +15,11 @@ def server(tmp_path_factory, replica_dirs, all_replicas):
 
     folder = tmp_path_factory.mktemp("app")
     copy = shutil.copytree(replica_dirs[0], folder / "gemma-copy")
-    offer = f"{copy},{all_replicas['gemma4-12b-tiny']}"
+    broken = shutil.copytree(replica_dirs[0], folder / "gemma-broken")  # offered, but its weights are cut short
+    (broken / "model.safetensors").write_bytes((broken / "model.safetensors").read_bytes()[:100])
+    offer = f"{copy},{all_replicas['gemma4-12b-tiny']},{broken}"
     srv = AppServer("--record", str(folder / "session"), "--gemma-offer", offer, log=folder / "app.log").wait_ready()
-    srv.session, srv.copy = folder / "session", copy
+    srv.session, srv.copy, srv.broken = folder / "session", copy, broken
     yield srv
     srv.stop()
 
@@ -148,6 +150,28 @@ def test_switching_a_model_is_seen_by_the_next_comparison(server, replica_dirs):
     assert raw["results"]["gemma"]["source"] == str(copy) and raw["results"]["gemma"]["error"] is None
     assert raw["environment"]["models"]["gemma"]["source"] == str(copy)
     assert raw["results"]["qwen"]["source"] == str(replica_dirs[1]), "the other slot is untouched"
+
+
+def test_a_model_that_fails_to_load_leaves_the_current_one_answering(server):
+    """The new model loads beside the current one; when it fails, the current one stays and says so."""
+    from gradio_client.exceptions import AppError
+
+    client = Client(server.url, verbose=False)
+    *_, before = call_compare(client, "Who answers?")
+    current = before["results"]["gemma"]["source"]
+    with pytest.raises(AppError) as failed:
+        client.predict(str(server.broken), api_name="/load_gemma")
+    assert f"{current} stays loaded" in str(failed.value), str(failed.value)
+    *_, after = call_compare(client, "Still you?")
+    assert after["results"]["gemma"]["source"] == current and after["results"]["gemma"]["error"] is None
+
+
+def test_a_visitor_is_not_told_what_the_operator_should_run():
+    from engine.sides import load_side
+
+    assert "--tiny" in load_side("gemma", "nobody/no-such-model").load_error, "the operator's command line says what to try"
+    visitor = load_side("gemma", "nobody/no-such-model", for_visitor=True).load_error
+    assert visitor.startswith("could not load 'nobody/no-such-model'") and "--tiny" not in visitor, visitor
 
 
 def test_gemma_12b_in_the_app_hears_and_the_details_say_the_sampling(server, all_replicas):

@@ -47,15 +47,17 @@ def test_image_and_audio_comparison_in_the_browser(server, page, tmp_path):
     page.locator("#compare").click()
 
     gemma, qwen = page.locator("#gemma-details"), page.locator("#qwen-details")
-    expect(gemma).to_contain_text("time to first token", timeout=120_000)
-    expect(qwen).to_contain_text("time to first token", timeout=120_000)
+    table = page.locator("#comparison-table")
+    expect(table).to_contain_text("time to first token", timeout=120_000)
+    expect(table.locator("th")).to_contain_text(["metric", "Gemma 4", "Qwen 3.5"])
     expect(qwen).to_contain_text("audio 'question.wav' not sent: Qwen 3.5 has no audio input")
     expect(gemma).not_to_contain_text("not sent")
     for key in ("gemma", "qwen"):
         chat = page.locator(f"#{key}-chat")
         expect(chat).to_contain_text("What is shown, and what is asked?")
         assert chat.locator(".bot, [data-testid='bot']").count() >= 1, f"{key} column has no answer"
-    expect(page.locator("#timing-chart")).to_be_visible()
+    for chart in ("#first-token-chart", "#tokens-chart"):
+        expect(page.locator(chart)).to_be_visible()
     page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
     if os.environ.get("UPDATE_SCREENSHOT"):  # refreshes the README's screenshot
         page.screenshot(path=str(SCREENSHOT), full_page=True)
@@ -127,47 +129,88 @@ def test_a_crafted_answer_loads_nothing_and_draws_no_form(page, tmp_path, replic
 
 
 def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_path):
-    """One visitor's path: a run with audio, a bad upload, an example, a stopped run, Clear;
-    no console error from any of it."""
+    """One visitor's path: Enter sends, a follow-up, a bad upload, an example, Clear; no console
+    error from any of it."""
     from playwright.sync_api import expect
 
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(server.url)
-    page.locator("#prompt textarea").fill("First question")
+    prompt = page.locator("#prompt textarea")
+    expect(prompt).to_have_attribute("placeholder", "Ask both models… (Enter sends, Shift+Enter for a new line)")
+    prompt.fill("First question")
+    prompt.press("Shift+Enter")  # a new line, not a comparison
+    prompt.type("second line")
+    expect(prompt).to_have_value("First question\nsecond line")
+    expect(page.locator("#gemma-status")).to_have_text(" ")
     page.locator("#images input[type=file]").set_input_files(str(SAMPLES / "chart.png"))
     page.locator("#audio input[type=file]").set_input_files(str(SAMPLES / "question.wav"))
-    page.locator("#compare").click()
+    prompt.press("Enter")  # sends
     for key in ("gemma", "qwen"):
         expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
+    expect(page.locator("#turn")).to_contain_text("Turn 1")
     # The audio Qwen was not sent is struck out in Qwen's own column, not in Gemma's.
     expect(page.locator("#qwen-chat del", has_text="question.wav")).to_have_count(1)
     expect(page.locator("#qwen-chat")).to_contain_text("(not sent)")
     expect(page.locator("#gemma-chat del")).to_have_count(0)
 
-    # A bad upload is named beside the composer; the answers already shown stay.
+    # A follow-up continues: the turn and its context are said.
+    prompt.fill("And then?")
+    prompt.press("Enter")
+    expect(page.locator("#turn")).to_contain_text("Turn 2", timeout=60_000)
+    expect(page.locator("#turn")).to_contain_text("1 earlier exchange")
+    for key in ("gemma", "qwen"):
+        expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
+
+    # A bad upload is named beside the uploads as soon as it arrives; the answers already shown stay.
     fake = tmp_path / "fake.png"
     fake.write_text("not an image\n" * 20)
     page.locator("#images input[type=file]").set_input_files(str(fake))
+    expect(page.locator("#upload-error")).to_contain_text("image 'fake.png'", timeout=30_000)
     page.locator("#compare").click()
-    expect(page.get_by_text("image 'fake.png'").first).to_be_visible(timeout=30_000)
     page.wait_for_timeout(1000)
-    expect(page.locator("#gemma-details")).to_contain_text("time to first token")
+    expect(page.locator("#comparison-table")).to_contain_text("time to first token")
     expect(page.locator("#gemma-chat")).to_contain_text("First question")
 
     # An example starts a new conversation: turn 1, with its own inputs only.
     page.get_by_text("A train leaves at 14:05").first.click()
     expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
+    expect(page.locator("#upload-error")).not_to_contain_text("fake.png")
     page.locator("#compare").click()
     expect(page.locator("#gemma-status")).to_contain_text("Done in", timeout=120_000)
+    expect(page.locator("#turn")).to_contain_text("Turn 1")
     expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
     expect(page.locator("#gemma-chat del")).to_have_count(0)
 
     page.locator("#clear").click()
-    expect(page.locator("#prompt textarea")).to_have_value("")
+    expect(prompt).to_have_value("")
+    expect(page.locator("#comparison-table")).not_to_contain_text("time to first token")
     page.wait_for_timeout(1000)
     assert errors == [], errors
+
+
+def test_evaluate_can_be_cancelled_and_a_row_opens_in_full(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    page.get_by_role("tab", name="Evaluate").click()
+    page.locator("#eval-rows").wait_for()
+    page.get_by_label("Tasks (at most)").first.fill("50")
+    page.locator("#evaluate").click()
+    expect(page.locator("#eval-summary")).to_contain_text("1/", timeout=120_000)
+    page.locator("#eval-cancel").click()
+    expect(page.locator("#eval-summary")).to_contain_text("Cancelled after", timeout=60_000)
+    import re
+
+    done, total = map(int, re.search(r"Cancelled after (\d+) of (\d+)", page.locator("#eval-summary").inner_text()).groups())
+    assert 1 <= done < total, f"cancelled after {done} of {total}"
+    page.locator("#eval-rows tbody tr").first.locator("td").first.click()
+    detail = page.locator("#eval-detail")
+    expect(detail).to_contain_text("Prompt:", timeout=30_000)
+    expect(detail).to_contain_text("Expected:")
+    expect(detail).to_contain_text("Gemma 4:")
+    expect(detail).to_contain_text("Qwen 3.5:")
 
 
 def test_stop_is_seen_in_the_page_at_once(page, tmp_path, replica_dirs):
@@ -182,6 +225,7 @@ def test_stop_is_seen_in_the_page_at_once(page, tmp_path, replica_dirs):
     srv = AppServer("--gemma-endpoint", f"{fake.url}/v1", "--gemma", fake.model, log=tmp_path / "app.log").wait_ready()
     try:
         page.goto(srv.url)
+        expect(page.locator("#stop")).to_be_disabled()  # nothing runs yet
         page.locator("#prompt textarea").fill("Write at length.")
         page.locator("#compare").click()
         # Sequential order alternates: whichever runs first, wait for Gemma (the slow one) to stream.
@@ -193,6 +237,26 @@ def test_stop_is_seen_in_the_page_at_once(page, tmp_path, replica_dirs):
         stopped_after = time.monotonic() - clicked
         expect(page.locator("#gemma-details")).to_contain_text("Stopped by you")
         assert stopped_after < 5, f"Stop took {stopped_after:.1f} s to show"
+        expect(page.locator("#stop")).to_be_disabled(timeout=30_000)  # and nothing runs any more
     finally:
         srv.stop()
         fake.close()
+
+
+def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page.goto(server.url)
+        compare = page.locator("#compare")
+        expect(compare).to_be_visible()
+        top = compare.bounding_box()["y"]
+        assert top < 844, f"Compare is {top:.0f} px down, below the first screen"
+        gemma, qwen = (page.locator(f"#{k}-chat").bounding_box() for k in ("gemma", "qwen"))
+        assert abs(gemma["y"] - qwen["y"]) < 5, "the answers sit side by side, not stacked"
+        assert qwen["x"] < 390, "the second answer's edge is in view, one swipe away"
+        clipped = page.eval_on_selector("#examples", "e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'visible'")
+        assert not clipped, "the examples table is clipped instead of scrolling"
+        browser.close()

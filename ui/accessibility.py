@@ -1,7 +1,7 @@
 """Where Gradio's defaults fall short of WCAG AA (axe-core's serious findings): colours and names.
 
 `CSS` darkens text and buttons that fall below 4.5:1 contrast on white (the upload zones'
-"- or -", the footer links, the primary and stop buttons). `JS` runs once per page: it gives the
+"- or -", the footer links, the primary and stop buttons), and lays the answers out for a phone. `JS` runs once per page: it gives the
 upload zones an accessible name that contains their visible text, an allowed role to the empty
 placeholders that carry an aria-label, and makes a button inside another control inert (the
 arrow in a thinking block's title); again whenever Gradio redraws them.
@@ -14,6 +14,15 @@ CSS = """
 .min_value, .max_value { color: #5c5c66 !important; }
 button.primary, button.primary:hover { background: #b93d0b !important; border-color: #b93d0b !important; color: #fff !important; }
 #stop, #stop:hover { background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important; }
+#stop:disabled { background: #6b6b73 !important; border-color: #6b6b73 !important; }
+/* On a phone the two answers sit side by side in a strip that snaps: one swipe apart, the
+   other column's edge always in view; the examples table scrolls instead of being clipped. */
+@media (max-width: 640px) {
+  #composer { order: -2; } #input-error { order: -1; }  /* the prompt and Compare above the model pickers */
+  #answers { flex-wrap: nowrap !important; overflow-x: auto; scroll-snap-type: x mandatory; gap: 8px; }
+  #answers > .column { min-width: 86vw !important; scroll-snap-align: start; }
+  #examples { overflow-x: auto; max-width: 100%; }
+}
 """
 
 JS = """

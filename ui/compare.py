@@ -44,7 +44,7 @@ except ImportError:
 def answer_columns(height: int = 420) -> tuple[dict, dict, dict]:
     """Gemma 4 left, Qwen 3.5 right: each a status line, a chat and, under it, its metrics and notes."""
     chats, details, statuses = {}, {}, {}
-    with gr.Row():
+    with gr.Row(elem_id="answers"):
         for key in SIDES:
             with gr.Column():
                 statuses[key] = gr.Markdown(" ", elem_id=f"{key}-status")
@@ -81,7 +81,9 @@ def _frame(rows: list[dict], columns: list[str]):
     """Chart rows as a frame; an empty frame, not None, so resetting a chart leaves it drawable."""
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=columns)
+    # Typed even when empty: the chart takes each axis's kind (number or category) from the dtypes.
+    numeric = {c: float for c in columns if c in ("seconds", "tokens")}
+    return pd.DataFrame(rows, columns=columns).astype(numeric)
 
 
 BAR_COLUMNS, CURVE_COLUMNS = ["bar", "seconds", "model"], ["seconds", "tokens", "model"]
@@ -93,18 +95,18 @@ UPDATE_INTERVAL_S = 0.1
 MODELS_REFRESH_S = 5  # how often an open page re-reads which models are loaded
 
 
-def comparison_views(height: int = 260) -> tuple:
+def comparison_views(height: int = 320) -> tuple:
     """Under both answers: one aligned table of both models' figures, and two charts that each
     read on their own axis (first tokens in seconds; tokens over time, whose slope is the speed)."""
     table = gr.Markdown(" ", elem_id="comparison-table")
     with gr.Row():
         first = gr.BarPlot(
-            value=empty_charts()[0], x="bar", y="seconds", color="model", sort=FIRST_TOKEN_BARS,
+            value=None, x="bar", y="seconds", color="model", sort=FIRST_TOKEN_BARS,
             label="Time to first token (seconds from each model's call, lower is better)", x_title=" ",
             x_label_angle=-20, height=height, elem_id="first-token-chart",
         )
         curve = gr.LinePlot(
-            value=empty_charts()[1], x="seconds", y="tokens", color="model",
+            value=None, x="seconds", y="tokens", color="model",
             label="Tokens over time (steeper is faster; each line ends where its answer did)",
             x_title="seconds from the model's call", height=height, elem_id="tokens-chart",
         )
@@ -132,13 +134,22 @@ class CompareTab:
     def build(self) -> None:
         self.session = gr.State(Conversation())
         self._pickers()
+        # The composer and its buttons first, so on a phone Compare is right under the prompt.
+        with gr.Row(elem_id="composer"):
+            # One line that grows: Enter sends, Shift+Enter starts a new line (Gradio's rule for lines=1).
+            self.prompt = gr.Textbox(
+                label="Prompt", lines=1, max_lines=8, elem_id="prompt", scale=4,
+                placeholder="Ask both models… (Enter sends, Shift+Enter for a new line)",
+            )
+            with gr.Column(scale=1, min_width=200):
+                compare_btn = gr.Button("Compare", variant="primary", elem_id="compare")
+                with gr.Row():
+                    # Enabled only while this page's comparison runs.
+                    stop_btn = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False)
+                    clear_btn = gr.Button("Clear", elem_id="clear")
+        self.input_error = gr.Markdown(" ", elem_id="input-error")
         with gr.Row():
             with gr.Column(scale=3):
-                # One line that grows: Enter sends, Shift+Enter starts a new line (Gradio's rule for lines=1).
-                self.prompt = gr.Textbox(
-                    label="Prompt", lines=1, max_lines=8, elem_id="prompt",
-                    placeholder="Ask both models… (Enter sends, Shift+Enter for a new line)",
-                )
                 with gr.Row(elem_id="uploads"):
                     self.images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="images")
                     self.video = gr.Video(label="Video", sources=["upload"], elem_id="video")
@@ -146,6 +157,7 @@ class CompareTab:
                 # A file's problem is said here when it is uploaded, before anything runs.
                 self.upload_error = gr.Markdown(" ", elem_id="upload-error")
             with gr.Column(scale=1):
+                self.thinking = gr.Checkbox(label="Thinking mode", value=False)
                 with gr.Accordion("Settings", open=False):
                     self.sampling = gr.Radio(
                         [("Identical for both", IDENTICAL), ("Each family's recommended", RECOMMENDED)],
@@ -161,12 +173,6 @@ class CompareTab:
                     self.temperature = gr.Slider(0.0, 2.0, value=d.temperature, step=0.05, label="Temperature (0 = greedy)")
                     self.top_p = gr.Slider(0.05, 1.0, value=d.top_p, step=0.01, label="Top-p")
                     self.seed = gr.Number(value=d.seed, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
-                self.thinking = gr.Checkbox(label="Thinking mode", value=False)
-                compare_btn = gr.Button("Compare", variant="primary", elem_id="compare")
-                self.input_error = gr.Markdown(" ", elem_id="input-error")
-                with gr.Row():
-                    stop_btn = gr.Button("Stop", variant="stop", elem_id="stop")
-                    clear_btn = gr.Button("Clear", elem_id="clear")
         self.turn = gr.Markdown(turn_line(0), elem_id="turn")
         self.chats, self.details, self.statuses = answer_columns()
         self.table, self.first_chart, self.curve_chart = comparison_views()
@@ -182,7 +188,8 @@ class CompareTab:
                 zip_btn = gr.Button("Download your comparisons (.zip)", elem_id="zip")
                 zip_file = gr.File(label="Your comparisons", interactive=False, elem_id="zip-file")
         examples = gr.Examples(
-            _examples(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples"
+            _examples(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples",
+            elem_id="examples",
         )
 
         # --- wiring ---------------------------------------------------------------------------
@@ -192,10 +199,11 @@ class CompareTab:
                   self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.session]
         # The inputs are checked first, in an event of their own: a bad one is said beside the
         # composer and leaves every earlier answer on the page; the comparison runs only if they pass.
+        # Passing the check also enables Stop; Stop is disabled again however the comparison ends.
         for trigger, api_name in ((compare_btn.click, "compare"), (self.prompt.submit, False)):
-            trigger(self.check, inputs, self.input_error, api_name=False, concurrency_limit=None).success(
+            trigger(self.check, inputs, [self.input_error, stop_btn], api_name=False, concurrency_limit=None).success(
                 self.compare, inputs, outputs, api_name=api_name
-            )
+            ).then(lambda: gr.update(interactive=False), None, stop_btn, api_name=False, queue=False)
         uploads = [self.images, self.video, self.audio]
         for upload in uploads:
             upload.change(self.check_upload, uploads, self.upload_error, api_name=False, concurrency_limit=None,
@@ -253,13 +261,13 @@ class CompareTab:
             out[self.statuses[key]] = status_line(r, waiting_for=running if running != LABELS[key] else None)
         return out
 
-    def check(self, *values) -> str:
+    def check(self, *values) -> tuple:
         """Validate the request alone (no model runs); a bad input is one message, shown beside the composer."""
         try:
             self.slots.comparator.check(self._request(*values[:11]))
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
-        return " "
+        return " ", gr.update(interactive=True)
 
     def check_upload(self, image_files, video_file, audio_file) -> str:
         """The uploaded files alone, checked as a comparison would check them, as soon as they arrive."""

@@ -11,6 +11,9 @@ from engine.slots import ModelSlots
 from modalities.errors import InputError
 from models.families import LABELS, SIDES
 
+from .format import safe_markdown
+from .session import StopSwitches
+
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
@@ -18,9 +21,24 @@ def shipped_suites() -> list[str]:
     return sorted(str(p.relative_to(SAMPLES.parent)) for p in (SAMPLES / "suites").glob("*.jsonl"))
 
 
+def task_markdown(prompt: str, run) -> str:
+    """One evaluated task in full: its prompt, the expected answer, and each model's answer and verdict."""
+    from evaluation.report import mark
+
+    lines = [f"**{safe_markdown(run.task)}** ({safe_markdown(run.category)})", "", f"**Prompt:** {safe_markdown(prompt)}",
+             "", f"**Expected:** {safe_markdown(str(run.expected))}"]
+    for key in SIDES:
+        r, verdict = run.results.get(key), run.verdicts.get(key)
+        answer = (r.error and f"Error: {r.error}") or r.text if r else ""
+        why = f" — {safe_markdown(verdict.detail)}" if verdict and verdict.detail else ""
+        lines += ["", f"**{LABELS[key]}: {mark(verdict) if verdict else '—'}**{why}", "", safe_markdown(answer or "(no answer)")]
+    return "\n".join(lines)
+
+
 def evaluate_tab(slots: ModelSlots) -> None:
-    """Lay out the tab and wire its one handler."""
+    """Lay out the tab and wire its handlers: evaluate, cancel, and a row's details."""
     suites = shipped_suites()
+    switches = StopSwitches()
     gr.Markdown(
         "Run a suite of tasks with known answers through both models (greedy decoding). Code tasks are not "
         "executed here; use `python app.py eval --allow-code-execution` for those."
@@ -32,11 +50,14 @@ def evaluate_tab(slots: ModelSlots) -> None:
         limit = gr.Slider(1, 50, value=5, step=1, label="Tasks (at most)", scale=2)
         think = gr.Checkbox(label="Thinking", value=False, scale=1)
         run = gr.Button("Evaluate", variant="primary", elem_id="evaluate", scale=1)
+        cancel = gr.Button("Cancel", variant="stop", elem_id="eval-cancel", scale=1)
     summary = gr.Markdown(elem_id="eval-summary")
     headers = ["task", "category", *(LABELS[s] for s in SIDES), *(f"{LABELS[s]} s" for s in SIDES)]
     rows_view = gr.Dataframe(headers=headers, interactive=False, elem_id="eval-rows")
+    detail = gr.Markdown("*Select a row to see its prompt, the expected answer and both answers.*", elem_id="eval-detail")
+    shown_runs = gr.State([])  # this page's (prompt, TaskRun) per row
 
-    def evaluate(path, n, thinking):
+    def evaluate(path, n, thinking, req: gr.Request):
         from evaluation.report import aggregate, mark
         from evaluation.runner import run_eval
         from evaluation.suites import load_suite
@@ -47,19 +68,40 @@ def evaluate_tab(slots: ModelSlots) -> None:
             tasks = load_suite(SAMPLES.parent / path)[: int(n)]
         except InputError as e:
             raise gr.Error(str(e), print_exception=False) from None
+        prompts = {t.id: t.prompt for t in tasks}
         out = Path(tempfile.mkdtemp(prefix="eval-"))
-        runs, shown = [], []
-        for run in run_eval(tasks, slots.comparator, out, [bool(thinking)], allow_code=False, max_new_tokens=512):
-            runs.append(run)
-            seconds = [
-                round(m.total_s, 2) if (m := run.results[s].metrics) else None for s in SIDES
-            ]
-            shown.append([run.task, run.category, *(mark(run.verdicts[s]) for s in SIDES), *seconds])
-            overall = [r for r in aggregate(runs) if r["category"] == "all"]
-            text = " · ".join(
-                f"**{LABELS[r['side']]}** {r['correct']}/{r['n']}" + (f" ({r['accuracy'] * 100:.0f}%)" if r["n"] else "")
-                for r in overall
-            )
-            yield {summary: f"{len(runs)}/{len(tasks)} tasks — {text}", rows_view: shown}
+        runs, shown, text = [], [], ""
+        stop = switches.arm(req.session_hash)
+        try:
+            yield {summary: f"0/{len(tasks)} tasks — running…", rows_view: [], shown_runs: []}
+            evaluation = run_eval(tasks, slots.comparator, out, [bool(thinking)], allow_code=False, max_new_tokens=512,
+                                  stop_event=stop)
+            for run in evaluation:
+                runs.append(run)
+                seconds = [round(m.total_s, 2) if (m := run.results[s].metrics) else None for s in SIDES]
+                shown.append([run.task, run.category, *(mark(run.verdicts[s]) for s in SIDES), *seconds])
+                overall = [r for r in aggregate(runs) if r["category"] == "all"]
+                text = " · ".join(
+                    f"**{LABELS[r['side']]}** {r['correct']}/{r['n']}" + (f" ({r['accuracy'] * 100:.0f}%)" if r["n"] else "")
+                    for r in overall
+                )
+                yield {summary: f"{len(runs)}/{len(tasks)} tasks — {text}", rows_view: shown,
+                       shown_runs: [(prompts.get(r.task, ""), r) for r in runs]}
+        finally:
+            switches.disarm(req.session_hash)
+        if stop.is_set():
+            yield {summary: f"**Cancelled** after {len(runs)} of {len(tasks)} tasks" + (f" — {text}" if text else "")}
 
-    run.click(evaluate, [suite, limit, think], [summary, rows_view], api_name="evaluate")
+    def show_task(runs, evt: gr.SelectData):
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if not runs or row is None or not 0 <= row < len(runs):
+            return gr.update()
+        return task_markdown(*runs[row])
+
+    def cancel_run(req: gr.Request) -> None:
+        switches.stop(req.session_hash)
+
+    run.click(evaluate, [suite, limit, think], [summary, rows_view, shown_runs], api_name="evaluate")
+    # Queued (so it knows its session) but never waiting behind the evaluation it cancels.
+    cancel.click(cancel_run, None, None, api_name=False, concurrency_limit=None)
+    rows_view.select(show_task, shown_runs, detail, api_name=False, concurrency_limit=None)
