@@ -46,6 +46,19 @@ def test_compare_and_evaluate_pages_pass_axe(page, tmp_path, replica_dirs):
         page.wait_for_selector("#compare")
         page.wait_for_timeout(1000)
         assert serious_violations(page) == [], "Compare page, fresh"
+        # Tabbing onto a model picker leaves it closed; the arrow keys open it.
+        picker = page.get_by_label("Gemma 4 model")
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            if picker.evaluate("el => el === document.activeElement"):
+                break
+        else:
+            pytest.fail("Tab never reached the Gemma 4 model picker")
+        page.wait_for_timeout(300)
+        assert page.locator("ul.option-list").count() == 0, "the picker opened on focus"
+        page.keyboard.press("ArrowDown")
+        expect(page.locator("ul.option-list")).to_have_count(1)
+        page.keyboard.press("Escape")
         # Text only: with a file in it, Gradio's file box nests its upload zone in an "upload more"
         # button (axe: nested-interactive), which no CSS or attribute here can undo.
         page.locator("#prompt textarea").fill("What is shown? Think it through.")

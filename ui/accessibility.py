@@ -4,7 +4,8 @@
 "- or -", the footer links, the primary and stop buttons), and lays the answers out for a phone. `JS` runs once per page: it gives the
 upload zones an accessible name that contains their visible text, an allowed role to the empty
 placeholders that carry an aria-label, and makes a button inside another control inert (the
-arrow in a thinking block's title); again whenever Gradio redraws them.
+arrow in a thinking block's title); again whenever Gradio redraws them. It also keeps a model
+picker reached with Tab from opening (and selecting its text) until the visitor asks.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ CSS = """
 [data-testid="upload-text"] .or, .show-api, .settings, footer a, footer button, footer span,
 .min_value, .max_value { color: #5c5c66 !important; }
 button.primary, button.primary:hover { background: #b93d0b !important; border-color: #b93d0b !important; color: #fff !important; }
-#stop, #stop:hover { background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important; }
+#stop, #stop:hover, #eval-cancel, #eval-cancel:hover {
+  background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important;
+}
 #stop:disabled { background: #6b6b73 !important; border-color: #6b6b73 !important; }
 /* On a phone the two answers sit side by side in a strip that snaps: one swipe apart, the
    other column's edge always in view; the examples table scrolls instead of being clipped. */
@@ -42,5 +45,15 @@ JS = """
   new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(fix); } })
     .observe(document.body, { subtree: true, childList: true });
   fix();
+  // A dropdown (a model picker) reached with Tab stays closed until the arrow keys or typing
+  // open it: the focus event is stopped before it reaches the dropdown, unless a pointer chose it.
+  // Tab itself is kept from it too (it would open the list it is leaving); focus still moves.
+  let pointed = 0;
+  const picker = (t) => t instanceof HTMLInputElement && t.getAttribute('role') === 'combobox' && t.closest('.wrap-inner');
+  window.addEventListener('pointerdown', () => { pointed = performance.now(); }, true);
+  window.addEventListener('focus', (e) => {
+    if (picker(e.target) && performance.now() - pointed > 500) e.stopPropagation();
+  }, true);
+  window.addEventListener('keydown', (e) => { if (e.key === 'Tab' && picker(e.target)) e.stopPropagation(); }, true);
 }
 """
