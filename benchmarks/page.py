@@ -8,10 +8,12 @@ it the same way) and, for each repeat, in a fresh page:
 - load to usable: from navigation to the prompt and Compare both ready to take input;
 - click to first visible token, per column: from the Compare click to the first answer text
   (not the "…" placeholder) drawn in that model's chat;
-- stop to stopped: with Gemma streaming a long answer (4,096 new tokens), from the Stop click
-  to the last change of its chat (the stream has visibly stopped), and, where the page has a
-  status line, to it saying "Stopped";
-- the page's longest main-thread task while streaming (the Long Tasks API).
+- stop to stopped: with Gemma served by a loopback server that streams about 200 chunks a
+  second for 10 s (as a fast model does; the replicas end their answers within a second), from
+  the Stop click a second into the stream to the last change of its chat (the stream has
+  visibly stopped), and, where the page has a status line, to it saying "Stopped";
+- while Gemma streams: the page's longest main-thread task (the Long Tasks API) and how many
+  times a second its chat is redrawn.
 
 Times are taken in the page (performance.now) so the browser's own delays count, as they do
 for a visitor. Prints medians and writes every sample to `--out` (JSON).
@@ -34,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Installed before the page's scripts: each chat's first answer text and last change, long tasks.
 WATCH = """
-window.__marks = {longest: 0, changed: {}, first: {}};
+window.__marks = {longest: 0, changed: {}, first: {}, updates: {}};
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) window.__marks.longest = Math.max(window.__marks.longest, e.duration);
 }).observe({type: 'longtask', buffered: true});
@@ -43,11 +45,13 @@ new MutationObserver(() => {
     const chat = document.querySelector(`#${key}-chat`);
     if (!chat || !window.__armed) continue;
     const bots = chat.querySelectorAll('.bot, [data-testid="bot"]');
-    const text = Array.from(bots).map((b) => b.innerText).join('').replace(/[\\s…]/g, '');
+    // Answer text only: not the "…" placeholder, nor Gradio's "Loading content" while it waits.
+    const text = Array.from(bots).map((b) => b.innerText).join('').replace(/Loading content/g, '').replace(/[\\s…]/g, '');
     if (text !== (window.__marks['text_' + key] || '')) {
       window.__marks['text_' + key] = text;
       window.__marks.changed[key] = performance.now();
-      if (text && !(key in window.__marks.first)) window.__marks.first[key] = performance.now();
+      window.__marks.updates[key] = (window.__marks.updates[key] || 0) + 1;
+      if (text && !(key in window.__marks.first)) { window.__marks.first[key] = performance.now(); window.__marks['at_first_' + key] = text.slice(0, 80); }
     }
   }
 }).observe(document, {subtree: true, childList: true, characterData: true});
@@ -60,10 +64,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(app_dir: Path, port: int) -> subprocess.Popen:
+def start_app(app_dir: Path, port: int, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, str(app_dir / "app.py"), "--tiny", "--port", str(port)], cwd=app_dir, env=env,
+        [sys.executable, str(app_dir / "app.py"), "--tiny", "--port", str(port), *extra], cwd=app_dir, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
@@ -77,7 +81,8 @@ def start_app(app_dir: Path, port: int) -> subprocess.Popen:
     raise SystemExit("the app did not start within 300 s")
 
 
-def measure(browser, url: str) -> dict:
+def measure_first_tokens(browser, url: str) -> dict:
+    """Load to usable, and click to each column's first visible answer text (both replicas)."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.add_init_script(WATCH)
     start = time.monotonic()
@@ -85,42 +90,41 @@ def measure(browser, url: str) -> dict:
     page.locator("#prompt textarea").wait_for(state="visible", timeout=120_000)
     page.wait_for_function("() => { const b = document.querySelector('#compare'); return b && !b.disabled; }")
     sample = {"load_to_usable_s": time.monotonic() - start}
-
-    # A short comparison: click to the first visible answer text in each column.
     page.locator("#prompt textarea").fill("Describe a sunset in one sentence.")
     clicked = page.evaluate("() => { window.__armed = true; const t = performance.now(); document.querySelector('#compare').click(); return t; }")
     page.wait_for_function("() => 'gemma' in window.__marks.first && 'qwen' in window.__marks.first", timeout=300_000)
     marks = page.evaluate("() => window.__marks")
     for key in ("gemma", "qwen"):
         sample[f"click_to_first_token_{key}_s"] = (marks["first"][key] - clicked) / 1000
-    page.wait_for_timeout(3000)  # let it finish (the replicas' answers are short at the default length)
+    page.wait_for_timeout(3000)  # the replicas' answers are short: let both finish
+    page.close()
+    return sample
 
-    # A long Gemma answer, stopped two seconds into its stream.
-    page.reload(wait_until="commit")
+
+def measure_stop(browser, url: str) -> dict:
+    """Gemma (a loopback server streaming ~200 chunks a second, as a fast model does) stopped a
+    second into its stream: to its status saying so, and to its chat's last change."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.add_init_script(WATCH)
+    page.goto(url)
     page.locator("#prompt textarea").wait_for(state="visible", timeout=120_000)
-    slider = page.locator("#max-new-tokens input[type=number]")
-    if slider.count():
-        slider.fill("4096")
-        slider.press("Tab")
-    page.evaluate("() => { window.__marks = {longest: 0, changed: {}, first: {}}; window.__armed = true; }")
-    # Whichever model runs first (the order alternates between requests) is stopped mid-stream.
+    page.evaluate("() => { window.__armed = true; }")
     page.locator("#prompt textarea").fill("Write a long story.")
     page.locator("#compare").click()
-    page.wait_for_function("() => Object.keys(window.__marks.first).length > 0", timeout=300_000)
-    key = page.evaluate("() => Object.keys(window.__marks.first)[0]")
-    page.wait_for_timeout(2000)
-    page.evaluate("() => { window.__marks.longest = 0; }")
-    page.wait_for_timeout(2000)
-    sample["longest_task_streaming_ms"] = page.evaluate("() => window.__marks.longest")
+    page.wait_for_function("() => 'gemma' in window.__marks.first", timeout=300_000)
+    page.wait_for_timeout(300)
+    page.evaluate("() => { window.__marks.longest = 0; window.__marks.updates.gemma = 0; }")
+    page.wait_for_timeout(1000)
+    sample = {"longest_task_streaming_ms": page.evaluate("() => window.__marks.longest"),
+              "chat_updates_per_s_streaming": page.evaluate("() => window.__marks.updates.gemma")}
     stop = page.evaluate("() => { const t = performance.now(); document.querySelector('#stop').click(); return t; }")
-    status = page.locator(f"#{key}-status")
-    if status.count():
+    status = page.locator("#gemma-status")
+    if status.count():  # this page says how a column ended
         status.filter(has_text="Stopped").wait_for(timeout=60_000)
         sample["stop_to_status_s"] = (page.evaluate("() => performance.now()") - stop) / 1000
-    quiet_since = time.monotonic()
-    last = None
+    quiet_since, last = time.monotonic(), None
     while time.monotonic() - quiet_since < 3:  # the chat stays unchanged for 3 s: it has stopped
-        changed = page.evaluate(f"() => window.__marks.changed.{key}")
+        changed = page.evaluate("() => window.__marks.changed.gemma")
         if changed != last:
             last, quiet_since = changed, time.monotonic()
         time.sleep(0.2)
@@ -138,19 +142,29 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    port = free_port()
-    app = start_app(Path(args.app_dir).resolve(), port)
-    samples = []
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fake_openai import FakeOpenAI
+
+    app_dir = Path(args.app_dir).resolve()
+    samples = [{} for _ in range(args.repeats)]
+    fast = FakeOpenAI("word " * 16_000, seconds_per_chunk=0.005)  # 2,000 chunks over about 10 s
+    phases = (((), measure_first_tokens), (("--gemma-endpoint", f"{fast.url}/v1", "--gemma", fast.model), measure_stop))
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-            for i in range(args.repeats):
-                samples.append(measure(browser, f"http://127.0.0.1:{port}"))
-                print(f"run {i + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in samples[-1].items()), flush=True)
+            for extra, measure in phases:
+                port = free_port()
+                app = start_app(app_dir, port, *extra)
+                try:
+                    for i in range(args.repeats):
+                        samples[i] |= measure(browser, f"http://127.0.0.1:{port}")
+                        print(f"{measure.__name__} {i + 1}: " + ", ".join(f"{k} {v:.3f}" for k, v in samples[i].items()), flush=True)
+                finally:
+                    app.terminate()
+                    app.wait(30)
             browser.close()
     finally:
-        app.terminate()
-        app.wait(30)
+        fast.close()
     medians = {k: statistics.median(s[k] for s in samples if k in s) for k in samples[0]}
     print("median: " + ", ".join(f"{k} {v:.3f}" for k, v in medians.items()))
     if args.out:
