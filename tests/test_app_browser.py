@@ -184,6 +184,16 @@ def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_
     expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
     expect(page.locator("#gemma-chat del")).to_have_count(0)
 
+    # A chat's own trash icon starts a new conversation for both: the next turn is turn 1 again.
+    page.locator("#qwen-chat button[aria-label='Clear']").click()
+    expect(page.locator("#gemma-chat")).not_to_contain_text("A train leaves")
+    expect(page.locator("#turn")).to_contain_text("Turn 1")
+    prompt.fill("Fresh start")
+    prompt.press("Enter")
+    expect(page.locator("#gemma-status")).to_contain_text("Done in", timeout=120_000)
+    expect(page.locator("#turn")).to_contain_text("Turn 1")
+    expect(page.locator("#qwen-chat")).not_to_contain_text("A train leaves")
+
     page.locator("#clear").click()
     expect(prompt).to_have_value("")
     expect(page.locator("#comparison-table")).not_to_contain_text("time to first token")

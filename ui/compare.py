@@ -1,4 +1,4 @@
-"""The Compare tab: model pickers, the composer, two live answer columns, the timing chart, recording.
+"""The Compare tab: the composer, two live answer columns, the comparison table and charts, recording.
 
 `CompareTab.build` lays the components out and wires them; each handler is a method that calls
 the engine (the slots' Comparator) and turns its results into component updates with the pure
@@ -15,19 +15,17 @@ from pathlib import Path
 import gradio as gr
 
 from engine.results import ComparisonResult, Status
-from engine.slots import LoadFailed, ModelSlots, SourceRefused
+from engine.slots import ModelSlots
 from modalities.errors import InputError
 from modalities.request import IDENTICAL, MAX_SEED, RECOMMENDED, CompareRequest, GenerationSettings
 from models.families import LABELS, SIDES
-from models.registry import PRESETS
 
-from .format import (
-    FIRST_TOKEN_BARS, assistant_messages, comparison_table, details_markdown, first_token_rows, model_info_markdown,
-    safe_markdown, status_line, token_curve_rows, turn_line, user_message,
-)
 from recording.session import Recorder
 
+from .format import assistant_messages, comparison_table, details_markdown, safe_markdown, status_line, turn_line, user_message
+from .pickers import ModelPickers
 from .session import Conversation, StopSwitches, visitor_id
+from .views import answer_columns, chart_values, comparison_views, empty_charts
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -39,22 +37,6 @@ except ImportError:
 
     def gpu(fn):
         return fn
-
-
-def answer_columns(height: int = 420) -> tuple[dict, dict, dict]:
-    """Gemma 4 left, Qwen 3.5 right: each a status line, a chat and, under it, its metrics and notes."""
-    chats, details, statuses = {}, {}, {}
-    with gr.Row(elem_id="answers"):
-        for key in SIDES:
-            with gr.Column():
-                statuses[key] = gr.Markdown(" ", elem_id=f"{key}-status")
-                # The label names the model: screen readers announce each answer log by it.
-                # No share button: it has no accessible name, and answers are shared by the recording.
-                chats[key] = gr.Chatbot(
-                    label=f"{LABELS[key]} answer", height=height, elem_id=f"{key}-chat", buttons=["copy", "copy_all"]
-                )
-                details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
-    return chats, details, statuses
 
 
 def _examples() -> list[list]:
@@ -77,48 +59,9 @@ def _file_paths(files) -> tuple[str, ...]:
     return tuple(str(getattr(f, "name", f)) for f in (files if isinstance(files, list) else [files]))
 
 
-def _frame(rows: list[dict], columns: list[str]):
-    """Chart rows as a frame; an empty frame, not None, so resetting a chart leaves it drawable."""
-    import pandas as pd
-
-    # Typed even when empty: the chart takes each axis's kind (number or category) from the dtypes.
-    numeric = {c: float for c in columns if c in ("seconds", "tokens")}
-    return pd.DataFrame(rows, columns=columns).astype(numeric)
-
-
-BAR_COLUMNS, CURVE_COLUMNS = ["bar", "seconds", "model"], ["seconds", "tokens", "model"]
-
 # The page needs about ten updates a second to look live; sending one per token (hundreds a
 # second from a fast model) saturates the browser's main thread, and Stop clicks queue behind it.
 UPDATE_INTERVAL_S = 0.1
-
-MODELS_REFRESH_S = 5  # how often an open page re-reads which models are loaded
-
-
-def comparison_views(height: int = 320) -> tuple:
-    """Under both answers: one aligned table of both models' figures, and two charts that each
-    read on their own axis (first tokens in seconds; tokens over time, whose slope is the speed)."""
-    table = gr.Markdown(" ", elem_id="comparison-table")
-    with gr.Row():
-        first = gr.BarPlot(
-            value=None, x="bar", y="seconds", color="model", sort=FIRST_TOKEN_BARS,
-            label="Time to first token (seconds from each model's call, lower is better)", x_title=" ",
-            x_label_angle=-20, height=height, elem_id="first-token-chart",
-        )
-        curve = gr.LinePlot(
-            value=None, x="seconds", y="tokens", color="model",
-            label="Tokens over time (steeper is faster; each line ends where its answer did)",
-            x_title="seconds from the model's call", height=height, elem_id="tokens-chart",
-        )
-    return table, first, curve
-
-
-def empty_charts() -> tuple:
-    return _frame([], BAR_COLUMNS), _frame([], CURVE_COLUMNS)
-
-
-def chart_values(state: ComparisonResult) -> tuple:
-    return _frame(first_token_rows(state), BAR_COLUMNS), _frame(token_curve_rows(state), CURVE_COLUMNS)
 
 
 class CompareTab:
@@ -133,7 +76,8 @@ class CompareTab:
 
     def build(self) -> None:
         self.session = gr.State(Conversation())
-        self._pickers()
+        self.pickers = ModelPickers(self.slots, self.lock_models)
+        self.pickers.build()
         # The composer and its buttons first, so on a phone Compare is right under the prompt.
         with gr.Row(elem_id="composer"):
             # One line that grows: Enter sends, Shift+Enter starts a new line (Gradio's rule for lines=1).
@@ -213,40 +157,15 @@ class CompareTab:
         resettable = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
                       self.temperature, self.top_p, self.seed, self.thinking, self.sampling]
         clear_btn.click(self.clear, None, [*outputs, self.upload_error, *resettable], api_name=False)
+        # A chat's own clear (its trash icon) starts a new conversation for both models: clearing
+        # one model's history alone would give the two different contexts for the next turn.
+        for chat in self.chats.values():
+            chat.clear(self.new_conversation, None, [*outputs, self.upload_error], api_name=False)
         # An example starts a new comparison: turn 1, with the example's inputs only.
         examples.dataset.click(self.new_conversation, None, [*outputs, self.upload_error], api_name=False)
         if self.recorder:
             zip_btn.click(self.session_zip, None, zip_file, api_name="session_zip")
-        # `.input`, not `.change`: a picker set by the page itself (a preset, the refresh below) loads nothing.
-        pickers = list(self.pickers.values())
-        if not self.lock_models:
-            picked = self.preset.input(self.pick_preset, self.preset, pickers, api_name=False)
-            for key in SIDES:
-                picked = picked.then(self.loader(key), self.pickers[key], self.infos[key], api_name=False)
-                self.pickers[key].input(self.loader(key), self.pickers[key], self.infos[key], api_name=f"load_{key}")
-        # The models are shared by every page: each open page shows what is loaded now.
-        gr.Timer(MODELS_REFRESH_S).tick(
-            self.loaded_now, None, [*pickers, *self.infos.values()], api_name=False, concurrency_limit=None,
-            show_progress="hidden",
-        )
-
-    def _pickers(self) -> None:
-        with gr.Row():
-            self.preset = gr.Dropdown(
-                choices=[(f"{p.name}: {p.note}", p.name) for p in PRESETS.values()],
-                value=None, label="Matched pair", scale=1, interactive=not self.lock_models,
-            )
-            self.pickers, self.infos = {}, {}
-            for key in SIDES:
-                with gr.Column(scale=2):
-                    current = self.slots.source(key)
-                    self.pickers[key] = gr.Dropdown(
-                        choices=self.slots.offered(key),
-                        value=current,
-                        label=f"{LABELS[key]} model",
-                        interactive=not self.lock_models,
-                    )
-                    self.infos[key] = gr.Markdown(model_info_markdown(self.slots.side(key)), elem_id=f"{key}-info")
+        self.pickers.wire()
 
     # --- handlers -----------------------------------------------------------------------------
 
@@ -357,33 +276,3 @@ class CompareTab:
         if archive is None:
             raise gr.Error("Nothing recorded from this page yet: run a comparison first.", print_exception=False)
         return str(archive)
-
-    def pick_preset(self, name) -> dict:
-        if not name:
-            return {}
-        chosen = PRESETS[name]
-        return {self.pickers[key]: getattr(chosen, key) for key in SIDES}
-
-    def loaded_now(self) -> dict:
-        """Each slot's model as it is now (another visitor may have switched it)."""
-        return {self.pickers[k]: self.slots.source(k) for k in SIDES} | {
-            self.infos[k]: model_info_markdown(self.slots.side(k)) for k in SIDES
-        }
-
-    def loader(self, key: str):
-        """The handler that loads what a visitor picks for side `key`."""
-
-        def load(source, progress=gr.Progress()):
-            if not source:
-                return model_info_markdown(self.slots.side(key))
-            progress(0.1, desc=f"Loading {source}")
-            try:
-                side = self.slots.load(key, source)
-            except SourceRefused as e:
-                raise gr.Error(str(e), title="Model not offered", print_exception=False) from None
-            except LoadFailed as e:
-                raise gr.Error(str(e), title="Model not loaded", print_exception=False) from None
-            progress(1.0)
-            return model_info_markdown(side)
-
-        return load

@@ -15,7 +15,7 @@ from models.families import SIDES
 from recording.replay import frames, label
 from recording.session import Recorded, Session
 
-from .compare import answer_columns, chart_values, comparison_views, empty_charts
+from .views import answer_columns, chart_values, comparison_views, empty_charts
 from .format import assistant_messages, comparison_table, details_markdown, safe_markdown, status_line, user_message
 
 
