@@ -100,6 +100,20 @@ def test_video_metadata_and_frames(tmp_path):
     assert frames.shape == (3, 120, 160, 3) and frames.dtype == np.uint8
 
 
+def test_frames_decoded_by_several_readers_are_one_readers_frames_in_order(tmp_path):
+    """The parallel decode (shares of the indices, one reader each) equals one reader's batch."""
+    import decord
+
+    from modalities import video as video_module
+
+    video = load_video(write_video(tmp_path / "v.mp4", seconds=8, fps=10))
+    indices = list(np.linspace(0, video.total_frames - 1, 32).astype(int))[::-1][:16] + list(range(0, 80, 5))
+    assert video_module.MAX_READERS > 1 and len(indices) >= 2 * video_module.MIN_FRAMES_PER_READER
+    one = decord.VideoReader(str(video.path), ctx=decord.cpu(0), width=video.decode_width, height=video.decode_height)
+    expected = one.get_batch(indices).asnumpy()
+    assert np.array_equal(decode_frames(video, indices), expected), "frames differ or come out of order"
+
+
 def test_large_video_is_decoded_downscaled(tmp_path):
     video = load_video(write_video(tmp_path / "big.mp4", seconds=0.5, fps=4, size=(1920, 1080)))
     assert max(video.decode_width, video.decode_height) <= Limits().max_decode_side
