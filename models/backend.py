@@ -29,10 +29,11 @@ from .families import Family
 from .sampling import Generation
 
 
-# How often a backend hands over what has arrived: smooth to the eye, and rare enough to cost
-# nothing. Arrivals are stamped as they happen, in the thread that receives them, so batching
-# them costs no accuracy.
-UPDATE_INTERVAL_S = 0.025
+# How often a backend hands over what has arrived: as often as the page redraws (about ten
+# times a second), and no more. Arrivals are stamped as they happen, in the thread that
+# receives them, so batching them costs no accuracy; each hand-over wakes the reader, which
+# takes the interpreter from the generating thread, so none is made that the page cannot show.
+UPDATE_INTERVAL_S = 0.1
 
 
 class BackendError(RuntimeError):
