@@ -166,8 +166,12 @@ def test_a_model_that_fails_to_load_leaves_the_current_one_answering(server):
     assert after["results"]["gemma"]["source"] == current and after["results"]["gemma"]["error"] is None
 
 
-def test_a_visitor_is_not_told_what_the_operator_should_run():
+def test_a_visitor_is_not_told_what_the_operator_should_run(monkeypatch):
+    from huggingface_hub import constants
+
     from engine.sides import load_side
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # no test reaches past loopback
 
     assert "--tiny" in load_side("gemma", "nobody/no-such-model").load_error, "the operator's command line says what to try"
     visitor = load_side("gemma", "nobody/no-such-model", for_visitor=True).load_error

@@ -43,10 +43,6 @@ def _neutralise(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace("![", "!&#91;")
 
 
-def _fmt(value, unit: str = "", digits: int = 2) -> str:
-    return "—" if value is None else f"{value:.{digits}f}{unit}"
-
-
 def user_message(request: CompareRequest, result: ModelResult | None = None) -> dict:
     """The visitor's turn as one model's column shows it: inputs that model was not sent struck out."""
     skipped = {s.input for s in result.skipped_inputs} if result else set()
@@ -157,29 +153,31 @@ def _per_token_ms(m) -> float | None:
     return m.total_s / m.output_tokens * 1000 if m.output_tokens else None
 
 
-def _rows(state: ComparisonResult) -> list[tuple[str, str | None, dict]]:
-    """(metric, which way is better or None, {side: value or None}) in table order."""
-    res = {k: state.results[k] for k in SIDES}
-    met = {k: r.metrics for k, r in res.items()}
+def _lengths(state: ComparisonResult) -> set[int]:
+    return {state.results[k].metrics.output_tokens for k in SIDES if state.results[k].metrics}
+
+
+def _rows(state: ComparisonResult) -> list[tuple[str, str | None, int, dict]]:
+    """(metric, which way is better or None, digits, {side: value or None}) in table order."""
+    met = {k: state.results[k].metrics for k in SIDES}
 
     def each(fn):
         return {k: (fn(m) if m else None) for k, m in met.items()}
 
-    same_length = len({m.output_tokens for m in met.values() if m}) == 1
     speed = {k: (m.decode_tok_s if m and m.output_tokens >= MIN_TOKENS_FOR_SPEED else None) for k, m in met.items()}
     return [
-        ("time to first token (s)", LOWER, each(lambda m: m.ttft_s)),
-        ("time to first answer token (s)", LOWER, each(lambda m: m.ttft_answer_s)),
-        ("first token after you clicked (s)", None, {k: waited_s(state, k) for k in SIDES}),
-        ("decode speed (tok/s)", HIGHER, speed),
+        ("time to first token (s)", LOWER, 3, each(lambda m: m.ttft_s)),
+        ("time to first answer token (s)", LOWER, 3, each(lambda m: m.ttft_answer_s)),
+        ("first token after you clicked (s)", None, 3, {k: waited_s(state, k) for k in SIDES}),
+        ("decode speed (tok/s)", HIGHER, 1, speed),
         # A total compares fairly only between answers of the same length; per token it always does.
-        ("total (s)", LOWER if same_length else None, each(lambda m: m.total_s)),
-        ("total per output token (ms)", LOWER, each(_per_token_ms)),
-        ("preprocessing (s)", LOWER, each(lambda m: m.preprocess_s)),
-        ("output tokens (thinking)", None, each(lambda m: f"{m.output_tokens} ({m.thinking_tokens})")),
-        ("input tokens", None, each(lambda m: input_tokens_text(m.input_tokens))),
-        ("device, dtype", None, each(lambda m: f"{m.device}, {m.dtype}")),
-        ("peak memory (MiB)", None, each(lambda m: m.peak_memory_mb)),
+        ("total (s)", LOWER if len(_lengths(state)) == 1 else None, 3, each(lambda m: m.total_s)),
+        ("total per output token (ms)", LOWER, 1, each(_per_token_ms)),
+        ("preprocessing (s)", LOWER, 3, each(lambda m: m.preprocess_s)),
+        ("output tokens (thinking)", None, 0, each(lambda m: f"{m.output_tokens} ({m.thinking_tokens})")),
+        ("input tokens", None, 0, each(lambda m: input_tokens_text(m.input_tokens))),
+        ("device, dtype", None, 0, each(lambda m: f"{m.device}, {m.dtype}")),
+        ("peak memory (MiB)", None, 0, each(lambda m: m.peak_memory_mb)),
     ]
 
 
@@ -199,22 +197,21 @@ def comparison_table(state: ComparisonResult) -> str:
                 for i, k in enumerate(state.order)}
     head = [LABELS[k] + f" ({position.get(k, 'not run')})" for k in SIDES]
     lines = ["| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(SIDES)]
-    status = {k: status_word(state.results[k]) for k in SIDES}
-    lines.append("| status | " + " | ".join(status[k] for k in SIDES) + " |")
-    for name, better, values in _rows(state):
-        digits = 1 if "tok/s" in name or "(ms)" in name or "MiB" in name else 3
-        cells = {k: _cell(values[k], 0 if "MiB" in name else digits) for k in SIDES}
+    lines.append("| status | " + " | ".join(status_word(state.results[k]) for k in SIDES) + " |")
+    for name, better, digits, values in _rows(state):
+        cells = {k: _cell(values[k], digits) for k in SIDES}
         numbers = {k: v for k, v in values.items() if isinstance(v, (int, float))}
         if better and comparable and len(numbers) == len(SIDES) and len(set(numbers.values())) > 1:
             best = (min if better == LOWER else max)(numbers, key=numbers.get)
             cells[best] += f" {BETTER}"
         lines.append(f"| {name} | " + " | ".join(cells[k] for k in SIDES) + " |")
     notes = [f"{BETTER} the better value (compared only when both answers ran to the end)."]
-    if len({state.results[k].metrics.output_tokens for k in SIDES if state.results[k].metrics}) > 1:
+    if len(_lengths(state)) > 1:
         notes.append("The answers differ in length: compare the totals per output token, not the totals.")
-    if any(state.results[k].metrics and state.results[k].metrics.contended for k in SIDES):
+    metrics = [state.results[k].metrics for k in SIDES if state.results[k].metrics]
+    if any(m.contended for m in metrics):
         notes.append("Both models ran at once: these timings are contended.")
-    if any(state.results[k].metrics and state.results[k].metrics.includes_network for k in SIDES):
+    if any(m.includes_network for m in metrics):
         notes.append("A remote model's times are taken here, so they include the network and the server's queue.")
     return "\n".join(lines) + "\n\n" + " ".join(f"*{n}*" for n in notes)
 
