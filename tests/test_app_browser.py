@@ -270,3 +270,22 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
         clipped = page.eval_on_selector("#examples", "e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'visible'")
         assert not clipped, "the examples table is clipped instead of scrolling"
         browser.close()
+
+
+def test_every_open_page_sees_a_model_another_visitor_loaded(page, tmp_path, replica_dirs):
+    """Visitor B switches the shared Gemma; visitor A's open page shows it without a reload."""
+    import shutil
+
+    from gradio_client import Client
+    from playwright.sync_api import expect
+
+    copy = shutil.copytree(replica_dirs[0], tmp_path / "gemma-other")
+    srv = AppServer("--gemma-offer", str(copy), log=tmp_path / "app.log").wait_ready()
+    try:
+        page.goto(srv.url)
+        expect(page.locator("#gemma-info")).to_contain_text(str(replica_dirs[0]))
+        Client(srv.url, verbose=False).predict(str(copy), api_name="/load_gemma")  # visitor B
+        expect(page.locator("#gemma-info")).to_contain_text(str(copy), timeout=20_000)
+        expect(page.get_by_label("Gemma 4 model")).to_have_value(str(copy))
+    finally:
+        srv.stop()
