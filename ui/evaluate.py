@@ -29,7 +29,7 @@ def task_markdown(prompt: str, run) -> str:
              "", f"**Expected:** {safe_markdown(str(run.expected))}"]
     for key in SIDES:
         r, verdict = run.results.get(key), run.verdicts.get(key)
-        answer = (r.error and f"Error: {r.error}") or r.text if r else ""
+        answer = "" if r is None else f"Error: {r.error}" if r.error else r.text
         why = f" — {safe_markdown(verdict.detail)}" if verdict and verdict.detail else ""
         lines += ["", f"**{LABELS[key]}: {mark(verdict) if verdict else '—'}**{why}", "", safe_markdown(answer or "(no answer)")]
     return "\n".join(lines)
