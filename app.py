@@ -5,6 +5,7 @@
     python app.py tiny [DIR]
     python app.py export SESSION --format html|md|json
     python app.py --replay SESSION                                serve a recording, no models
+    python app.py leaderboard ARENA_DIR --format html|md|json      what the arena's votes say
 
 This module parses the command line, starts things and prints what the engine returns; it
 wires nothing (engine.sides makes the models from `ModelOptions`) and holds no model or media
@@ -128,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="visitors cannot switch the models, shared by every session "
         "(COMPARE_LOCK_MODELS=1; the default on a Hugging Face Space)",
     )
+    parser.add_argument(
+        "--arena", metavar="DIR", default=os.environ.get("COMPARE_ARENA", "arena"),
+        help="where blind-mode votes are kept, one line each in DIR/votes.jsonl (COMPARE_ARENA; default: arena/)",
+    )
     parser.add_argument("--replay", metavar="PATH", help="serve a recorded session for replay (no models load)")
     commands = parser.add_subparsers(dest="command")
 
@@ -165,6 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--allow-code-execution", action="store_true",
         help="run the models' code against the suites' unit tests (each in its own limited subprocess)",
+    )
+
+    board = commands.add_parser("leaderboard", help="count an arena folder's votes: ratings, pairs, breakdowns, position bias")
+    board.add_argument("dir", metavar="ARENA_DIR", help="the folder the app kept its votes in (--arena)")
+    board.add_argument("--format", choices=["html", "md", "json"], default="md")
+    board.add_argument("--out", help="write to this file (default: print)")
+    board.add_argument(
+        "--include-replicas", action="store_true", help="count votes cast on the offline replicas (left out by default)"
     )
 
     tiny = commands.add_parser("tiny", help="build the offline replicas, one per real chat-template shape, and print their folders")
@@ -225,7 +238,7 @@ def run_app(args) -> int:
         args.model_options, make_sides(args.model_options, say),
         parallel=args.parallel, timeout_s=args.timeout, limits=limits,
     )
-    demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models)
+    demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models, arena_dir=args.arena)
     _launch(demo, args, max_file_bytes=limits.max_file_bytes)
     return EXIT_OK
 
@@ -236,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if hasattr(args, "tiny"):  # every command that loads models
         args.model_options = model_options(args)
-    commands = {"compare": cli.run_compare, "tiny": cli.run_tiny, "export": cli.run_export, "eval": cli.run_eval}
+    commands = {"compare": cli.run_compare, "tiny": cli.run_tiny, "export": cli.run_export, "eval": cli.run_eval,
+                "leaderboard": cli.run_leaderboard}
     return commands.get(args.command, run_app)(args)
 
 

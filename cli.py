@@ -1,4 +1,4 @@
-"""The one-shot commands: `compare`, `eval`, `tiny` and `export`, and how their results are printed.
+"""The one-shot commands: `compare`, `eval`, `tiny`, `export` and `leaderboard`, and how their results are printed.
 
 Each takes the parsed arguments (see app.py) and returns the exit status: 0 when it worked,
 2 on invalid input (one line on stderr, no model loaded), 1 when no model could run.
@@ -190,4 +190,28 @@ def run_export(args) -> int:
     if session is None:
         return EXIT_BAD_INPUT
     print(export(session, args.format, Path(args.out) if args.out else None))
+    return EXIT_OK
+
+
+def run_leaderboard(args) -> int:
+    """`leaderboard DIR`: the arena's votes counted, printed (or written to --out) as html, md or json."""
+    from pathlib import Path
+
+    from preference.leaderboard import leaderboard, to_html, to_markdown
+    from preference.votes import read_votes
+
+    try:
+        votes, dropped = read_votes(args.dir)
+    except FileNotFoundError as e:
+        say(f"error: {e}")
+        return EXIT_BAD_INPUT
+    board = leaderboard(votes, dropped, include_replicas=args.include_replicas)
+    text = {"json": lambda b: json.dumps(b, indent=2, ensure_ascii=False) + "\n", "md": to_markdown, "html": to_html}[
+        args.format
+    ](board)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(args.out)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK

@@ -25,3 +25,16 @@ def page(title: str, body: str, css: str = "") -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>"
         f"<style>{BASE_CSS}{css}</style></head><body>{body}</body></html>"
     )
+
+
+def svg(fig) -> str:
+    """A matplotlib figure as inline SVG (no XML prolog or doctype), the figure closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]

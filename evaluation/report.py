@@ -16,20 +16,8 @@ from pathlib import Path
 from documents.html import esc, page
 from models.families import LABELS, SIDES
 
+from .intervals import wilson
 from .runner import TaskRun, Verdict, read_runs
-
-Z95 = 1.959964
-
-
-def wilson(correct: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion."""
-    if n == 0:
-        return 0.0, 0.0
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
 
 def _p90(values: list[float]) -> float | None:
     if not values:

@@ -15,11 +15,12 @@ import statistics
 from dataclasses import asdict
 from pathlib import Path
 
-from documents.html import esc, page
+from documents.html import esc, page, svg
 from documents.markdown import esc as md
+from documents.media import MediaCopy
 from models.families import LABELS, SIDES
 
-from .session import MediaCopy, Recorded, Session
+from .session import Recorded, Session
 
 SUMMARY_METRICS = (
     ("ttft_s", "time to first token (s)"),
@@ -76,11 +77,7 @@ def _chart_svg(session: Session, name: str, label: str) -> str:
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg")
-    plt.close(fig)
-    svg = buffer.getvalue()
-    return svg[svg.index("<svg") :]  # drop the XML prolog and doctype for inline use
+    return svg(fig)
 
 
 # --- thumbnails ------------------------------------------------------------------------------

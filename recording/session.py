@@ -3,8 +3,7 @@
 Durability: each comparison is one line, written with a single `write`, flushed and fsynced
 before `record` returns, so a process killed at any moment leaves every earlier line whole and
 at most one partial last line, which loading skips and reports. Media files are copied under
-their SHA-256 (written to a temporary name, then renamed), so a half-copied file never takes
-a real name.
+their SHA-256 by documents.media, as the arena's votes are.
 
 Loading is forgiving: a corrupt line is skipped and reported, a missing media file is reported,
 and the rest of the session stays usable.
@@ -16,31 +15,21 @@ import datetime as dt
 import json
 import logging
 import os
-import shutil
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from documents import jsonl
+from documents.media import MEDIA_DIR, MediaCopy, copy_request_media, media_file
 from engine.results import ComparisonResult
 from modalities.fields import typed_fields
-from modalities.files import sha256_of
 
 FORMAT_VERSION = 1
 SESSION_FILE = "session.jsonl"
-MEDIA_DIR = "media"
 ARCHIVES_DIR = ".archives"  # each visitor's zip of their own comparisons
 
 
 log = logging.getLogger(__name__)
-
-
-def media_file(folder: Path, file: str) -> Path | None:
-    """The media file `file` names inside `folder`/media/, or None when it points anywhere else
-    (an absolute path, `..`): a session file never makes anything outside its folder readable."""
-    media = (Path(folder) / MEDIA_DIR).resolve()
-    path = (Path(folder) / file).resolve()
-    return path if path.parent == media else None
 
 
 class SessionError(ValueError):
@@ -57,16 +46,6 @@ def library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return versions
-
-
-@dataclass(frozen=True)
-class MediaCopy:
-    """An input file of a recorded comparison, copied into the session under its SHA-256."""
-
-    kind: str  # "image", "video" or "audio"
-    name: str  # the file name as uploaded
-    sha256: str
-    file: str  # relative to the session folder
 
 
 @dataclass
@@ -89,25 +68,12 @@ class Recorder:
         self._lock = threading.Lock()
         self.problems: list[str] = []  # what recording had to repair, for the operator
 
-    def _copy_media(self, kind: str, source: str) -> MediaCopy:
-        src = Path(source)
-        digest = sha256_of(src)
-        name = f"{digest[:32]}{src.suffix.lower()}"
-        target = self.folder / MEDIA_DIR / name
-        if not target.exists():
-            partial = target.with_name(f".{name}.partial")
-            shutil.copyfile(src, partial)
-            os.replace(partial, target)
-        return MediaCopy(kind, src.name, digest, f"{MEDIA_DIR}/{name}")
-
     def record(self, result: ComparisonResult, visitor: str | None = None) -> dict:
         """Write one finished ComparisonResult as one durable line; returns the line's object.
 
         `visitor` is an opaque id of the app session it came from: its zip holds only its own lines.
         """
-        request = result.request
-        media = [self._copy_media("image", p) for p in request.images]
-        media += [self._copy_media(k, path) for k, path in (("video", request.video), ("audio", request.audio)) if path]
+        media = copy_request_media(self.folder, result.request)
         entry = {
             "version": FORMAT_VERSION,
             "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -24,7 +24,10 @@ class AppServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self._log = open(log, "w")
-        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", **(env or {})}
+        # Votes go beside the log (never into the checkout's arena/) unless a test says otherwise.
+        self.arena = log.parent / "arena"
+        env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
+               "COMPARE_ARENA": str(self.arena), **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), *(["--tiny"] if tiny else []), "--port", str(self.port), *args],
             cwd=cwd or ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env,

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from conftest import ROOT
-from evaluation.report import aggregate, wilson
+from evaluation.intervals import wilson
+from evaluation.report import aggregate
 from evaluation.runner import RESULTS_FILE, TaskRun, Verdict, read_runs, run_eval
 from evaluation.scoring import parse_number, score_accepted, score_code, score_label, score_number
 from evaluation.suites import load_suite

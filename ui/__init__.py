@@ -1,9 +1,10 @@
 """The Gradio app: one input, two live answers, timing side by side.
 
-    build_demo(slots)          the app (Compare and Evaluate tabs)
+    build_demo(slots)          the app (Compare, Arena, Leaderboard and Evaluate tabs)
     ui.replay.build_replay_demo(session)   a recorded session, played back, no models
 
-Modules: compare (the Compare tab), evaluate (the Evaluate tab), replay (replay mode),
+Modules: compare (the Compare tab), arena (the Arena and Leaderboard tabs), evaluate (the
+Evaluate tab), replay (replay mode),
 format (pure functions from engine results to what components show), session (per-session
 state). Building a demo loads nothing and has no side effects; `app.py` launches it.
 """
@@ -17,18 +18,21 @@ import gradio as gr
 from engine.slots import ModelSlots
 from models.tiny import TINY_NOTICE
 
+from .arena import ArenaTab, leaderboard_tab
 from .compare import CompareTab
 from .evaluate import evaluate_tab
 
 
 def build_demo(
-    slots: ModelSlots, tiny: bool = False, record_dir: str | Path | None = None, lock_models: bool = False
+    slots: ModelSlots, tiny: bool = False, record_dir: str | Path | None = None, lock_models: bool = False,
+    arena_dir: str | Path | None = None,
 ) -> gr.Blocks:
     """The app's Blocks. Loads nothing: the caller fills `slots` before or after.
 
     With `record_dir` (the operator's --record) every comparison is recorded there, and each
     visitor can download their own; without it nothing is recorded. `lock_models` shows the models but
-    lets no visitor switch them (the slots are shared by every session).
+    lets no visitor switch them (the slots are shared by every session). With `arena_dir` (the
+    operator's --arena) the Arena tab keeps its votes there and the Leaderboard tab counts them.
     """
     with gr.Blocks(title="Gemma 4 vs Qwen 3.5", analytics_enabled=False) as demo:
         gr.Markdown("# Gemma 4 vs Qwen 3.5\nOne input, two models, honest timing side by side.")
@@ -36,6 +40,11 @@ def build_demo(
             gr.Markdown(f"**{TINY_NOTICE}** Started with `--tiny`: timings are real, answers are not.", elem_id="tiny-banner")
         with gr.Tab("Compare"):
             CompareTab(slots, record_dir, lock_models).build()
+        if arena_dir is not None:
+            with gr.Tab("Arena (blind)"):
+                ArenaTab(slots, arena_dir).build()
+            with gr.Tab("Leaderboard"):
+                leaderboard_tab(arena_dir)
         with gr.Tab("Evaluate"):
             evaluate_tab(slots)
     return demo

@@ -1,0 +1,247 @@
+"""The Arena tab (blind comparisons and votes) and the Leaderboard tab (what the votes say).
+
+Blind: the two answers stream as "Model A" and "Model B" (preference.blind draws which is which);
+until the vote the page and the API show only what `preference.blind.neutral` allows. The round
+waiting for a vote lives in the session's `gr.State`, so a vote can only be for a comparison this
+server ran in this session, and `VoteBook` takes one vote per comparison. After the vote the
+names, checkpoints and the full comparison table are shown.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from engine.results import ComparisonResult, Status
+from engine.slots import ModelSlots
+from modalities.errors import InputError
+from modalities.request import CompareRequest, GenerationSettings
+from models.families import LABELS
+from preference.blind import POSITIONS, BlindRound, check_blind, draw_a_side, neutral, reveal
+from preference.leaderboard import leaderboard, to_markdown
+from preference.votes import CHOICES, VoteBook, VoteRefused, read_votes
+
+from .compare import UPDATE_INTERVAL_S, _file_paths, gpu
+from .format import comparison_table, safe_markdown, user_message
+from .session import StopSwitches, visitor_id
+
+INTRO = (
+    "**Blind mode.** Both models answer the same input; which one is Model A is drawn at random for "
+    "every comparison. Read both, vote, and the names, checkpoints and timings are revealed. "
+    "Votes are kept for the Leaderboard tab."
+)
+NEUTRAL_STATUS = {
+    Status.PENDING: "⏳ Waiting: the other model answers first (one at a time, so neither slows the other)",
+    Status.RUNNING: "✍️ Answering…",
+    Status.DONE: "✅ Done",
+    Status.STOPPED: "⏹ Stopped by you",
+    Status.ERROR: "⚠ Failed (the reason is shown with the names)",
+    Status.SKIPPED: "Not run",
+}
+
+
+def _messages(request: CompareRequest, answer: dict) -> list[dict]:
+    """One column's chat before the vote: the visitor's turn, then thinking and answer, nothing else."""
+    messages = [user_message(request)]
+    running = answer["status"] in (Status.RUNNING, Status.PENDING)
+    if answer["thinking"]:
+        messages.append({"role": "assistant", "content": safe_markdown(answer["thinking"]),
+                         "metadata": {"title": "Thinking", "status": "pending" if running else "done"}})
+    if answer["text"] or running:
+        messages.append({"role": "assistant", "content": safe_markdown(answer["text"]) or "…"})
+    if "error" in answer:
+        messages.append({"role": "assistant", "content": f"**Error:** {answer['error']}"})
+    return messages
+
+
+def reveal_markdown(blind: BlindRound) -> str:
+    shown = reveal(blind)
+    lines = [
+        f"- **Model {p}** was **{shown[p]['model']}**: `{safe_markdown(shown[p]['source'])}`"
+        + (f" (revision `{shown[p]['revision'][:12]}`)" if shown[p]["revision"] else "")
+        for p in POSITIONS
+    ]
+    head = f"**Your vote: {CHOICES[blind.vote]}.**" if blind.vote else (
+        "**No vote on this comparison**: a vote needs both answers complete."
+    )
+    return "\n".join([head, *lines])
+
+
+class ArenaTab:
+    def __init__(self, slots: ModelSlots, arena_dir: str | Path):
+        self.slots = slots
+        self.book = VoteBook(arena_dir)
+        self.switches = StopSwitches()
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        self.pending = gr.State(None)
+        gr.Markdown(INTRO, elem_id="arena-intro")
+        with gr.Row(elem_id="arena-composer"):
+            self.prompt = gr.Textbox(
+                label="Prompt", lines=1, max_lines=8, scale=4, elem_id="arena-prompt",
+                placeholder="Ask both models, blind… (Enter sends, Shift+Enter for a new line)",
+            )
+            with gr.Column(scale=1, min_width=200):
+                compare_btn = gr.Button("Compare blind", variant="primary", elem_id="arena-compare")
+                stop_btn = gr.Button("Stop", variant="stop", elem_id="arena-stop", interactive=False)
+        self.input_error = gr.Markdown(" ", elem_id="arena-input-error")
+        with gr.Row():
+            self.images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="arena-images")
+            self.video = gr.Video(label="Video", sources=["upload"], elem_id="arena-video")
+            # Taken only when both models hear (otherwise who answered to it would be plain).
+            self.audio = gr.Audio(label="Audio (only if both models hear)", sources=["upload", "microphone"],
+                                  type="filepath", elem_id="arena-audio")
+            with gr.Column():
+                self.thinking = gr.Checkbox(label="Thinking mode", value=False, elem_id="arena-thinking")
+                self.max_new_tokens = gr.Slider(1, 4096, value=GenerationSettings().max_new_tokens, step=1,
+                                                label="Max new tokens", elem_id="arena-max-new-tokens")
+        self.statuses, self.chats = {}, {}
+        with gr.Row(elem_id="arena-answers"):
+            for p in POSITIONS:
+                with gr.Column():
+                    self.statuses[p] = gr.Markdown(" ", elem_id=f"model-{p.lower()}-status")
+                    self.chats[p] = gr.Chatbot(label=f"Model {p} answer", height=380, elem_id=f"model-{p.lower()}-chat",
+                                               buttons=["copy"])
+        with gr.Row(elem_id="votes"):
+            self.vote_buttons = [
+                gr.Button(label, interactive=False, elem_id=f"vote-{choice.replace('_', '-').lower()}")
+                for choice, label in CHOICES.items()
+            ]
+        self.reveal = gr.Markdown(" ", elem_id="arena-reveal")
+        self.table = gr.Markdown(" ", elem_id="arena-table")
+        with gr.Accordion("Raw result (JSON)", open=False):
+            self.raw = gr.JSON(label="Before the vote: the answers only; after it: everything", elem_id="arena-raw")
+
+        # --- wiring ---------------------------------------------------------------------------
+        inputs = [self.prompt, self.images, self.video, self.audio, self.thinking, self.max_new_tokens]
+        # The raw result last, so an API caller finds it at the end of the returned values.
+        outputs = [self.input_error, *self.chats.values(), *self.statuses.values(), self.reveal, self.table, self.raw,
+                   self.pending]
+        for trigger, api_name in ((compare_btn.click, "blind_compare"), (self.prompt.submit, False)):
+            trigger(self.check, inputs, [self.input_error, stop_btn, *self.vote_buttons], api_name=False,
+                    concurrency_limit=None).success(
+                self.blind_compare, inputs, outputs, api_name=api_name
+            ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons], api_name=False, queue=False)
+        stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
+        # Each button puts its choice in one hidden field and votes with it: one handler, and one
+        # API endpoint whose `choice` is "A", "B", "tie" or "both_bad".
+        choice_field = gr.Textbox(visible=False, label="choice")
+        for n, (choice, button) in enumerate(zip(CHOICES, self.vote_buttons)):
+            button.click(lambda c=choice: c, None, choice_field, api_name=False, queue=False).then(
+                self.vote, [choice_field, self.pending], [*self.statuses.values(), self.reveal, self.table, self.raw,
+                                                          self.pending],
+                api_name="vote" if n == 0 else False, concurrency_limit=None,
+            ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons], api_name=False, queue=False)
+
+    # --- handlers -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _request(prompt, image_files, video_file, audio_file, thinking, max_new_tokens) -> CompareRequest:
+        # The default identical sampling for both (recorded with the vote), only the length and thinking chosen here.
+        return CompareRequest(
+            prompt=prompt or "", images=_file_paths(image_files), video=video_file or None, audio=audio_file or None,
+            settings=GenerationSettings(max_new_tokens=int(max_new_tokens), thinking=bool(thinking)),
+        )
+
+    def _inputs(self, request: CompareRequest):
+        comparator = self.slots.comparator
+        inputs = comparator.check(request)
+        check_blind(inputs, comparator.sides)
+        return inputs
+
+    def check(self, *values) -> tuple:
+        try:
+            self._inputs(self._request(*values))
+        except InputError as e:
+            raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
+        return (" ", gr.update(interactive=True), *[gr.update(interactive=False)] * len(self.vote_buttons))
+
+    def _render(self, state: ComparisonResult, a_side: str) -> dict:
+        shown = neutral(state, a_side)["answers"]
+        out = {}
+        for p in POSITIONS:
+            out[self.chats[p]] = _messages(state.request, shown[p])
+            out[self.statuses[p]] = f"**Model {p}**: {NEUTRAL_STATUS[Status(shown[p]['status'])]}"
+        return out
+
+    @gpu
+    def blind_compare(self, prompt, image_files, video_file, audio_file, thinking, max_new_tokens, req: gr.Request):
+        request = self._request(prompt, image_files, video_file, audio_file, thinking, max_new_tokens)
+        a_side = draw_a_side()
+        stop = self.switches.arm(req.session_hash)
+        try:
+            inputs = self._inputs(request)
+            stream = self.slots.comparator.stream(request, stop_event=stop, inputs=inputs)
+            state = next(stream)
+            yield self._render(state, a_side) | {self.reveal: " ", self.table: " ", self.raw: None,
+                                                 self.input_error: " ", self.pending: None}
+            sent_at, statuses = time.perf_counter(), None
+            for state in stream:
+                now, current = time.perf_counter(), tuple(r.status for r in state.results.values())
+                if current != statuses or now - sent_at >= UPDATE_INTERVAL_S:
+                    yield self._render(state, a_side)
+                    sent_at, statuses = now, current
+        except InputError as e:
+            raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
+        finally:
+            self.switches.disarm(req.session_hash)
+        blind = BlindRound(state, a_side)
+        final = self._render(state, a_side) | {self.raw: neutral(state, a_side, blind.id), self.pending: blind}
+        if not blind.votable:  # nothing to vote on, so nothing to keep hidden
+            final[self.reveal] = reveal_markdown(blind)
+            final[self.table] = comparison_table(state)
+        yield final
+
+    def voting(self, blind: BlindRound | None) -> list:
+        """Stop off; the vote buttons on only while this session's last comparison waits for its vote."""
+        open_ = blind is not None and blind.vote is None and blind.votable
+        return [gr.update(interactive=False), *[gr.update(interactive=open_)] * len(self.vote_buttons)]
+
+    def stop(self, req: gr.Request) -> None:
+        self.switches.stop(req.session_hash)
+
+    def vote(self, choice: str, blind: BlindRound | None, req: gr.Request) -> dict:
+        if blind is None:
+            raise gr.Error("Nothing to vote on yet: run a blind comparison first.", print_exception=False)
+        try:
+            self.book.cast(blind, choice, visitor=visitor_id(req.session_hash))
+        except VoteRefused as e:
+            raise gr.Error(str(e), title="Vote not taken", print_exception=False) from None
+        revealed = reveal(blind)
+        out = {
+            self.statuses[p]: f"**Model {p} was {revealed[p]['model']}** · `{safe_markdown(revealed[p]['source'])}`"
+            for p in POSITIONS
+        }
+        return out | {self.reveal: reveal_markdown(blind), self.table: comparison_table(blind.result),
+                      self.raw: revealed, self.pending: blind}
+
+
+def leaderboard_tab(arena_dir: str | Path) -> None:
+    """The votes counted on demand: the same figures as `python app.py leaderboard DIR --format json`."""
+    gr.Markdown(
+        "What the Arena's votes say: ratings with 95% intervals, each pair's win rate, breakdowns, and whether "
+        "the left column is favoured. The same numbers as `python app.py leaderboard`.",
+        elem_id="leaderboard-intro",
+    )
+    with gr.Row():
+        include = gr.Checkbox(label="Count votes cast on the offline replicas", value=False, elem_id="include-replicas")
+        count = gr.Button("Count the votes", variant="primary", elem_id="count-votes")
+    shown = gr.Markdown(" ", elem_id="leaderboard")
+    with gr.Accordion("Leaderboard (JSON)", open=False):
+        raw = gr.JSON(label="Same object as `python app.py leaderboard --format json`", elem_id="leaderboard-json")
+
+    def counted(include_replicas: bool):
+        try:
+            votes, dropped = read_votes(arena_dir)
+        except FileNotFoundError:
+            return "No votes yet: run blind comparisons in the Arena tab and vote.", None
+        board = leaderboard(votes, dropped, include_replicas=bool(include_replicas))
+        # Through JSON, so the page gets exactly what the command line prints.
+        return to_markdown(board), json.loads(json.dumps(board))
+
+    count.click(counted, include, [shown, raw], api_name="leaderboard")
