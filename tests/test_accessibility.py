@@ -1,4 +1,4 @@
-"""axe-core in a real Chromium: no serious or critical violation on the Compare, Evaluate and
+"""axe-core in a real Chromium: no serious or critical violation on the Compare, Evaluate, Arena, Leaderboard and
 Replay pages, before and after a comparison. axe-core comes from npm (`.ci/run` installs it)."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def page():
         browser.close()
 
 
-def test_compare_and_evaluate_pages_pass_axe(page, tmp_path, replica_dirs):
+def test_every_tab_passes_axe(page, tmp_path, replica_dirs):
     from playwright.sync_api import expect
 
     srv = AppServer(log=tmp_path / "app.log").wait_ready()
@@ -70,6 +70,18 @@ def test_compare_and_evaluate_pages_pass_axe(page, tmp_path, replica_dirs):
         page.get_by_role("tab", name="Evaluate").click()
         page.wait_for_timeout(500)
         assert serious_violations(page) == [], "Evaluate tab"
+        page.get_by_role("tab", name="Arena (blind)").click()
+        page.locator("#arena-prompt textarea").fill("Which is better?")
+        page.locator("#arena-compare").click()
+        expect(page.locator("#vote-tie")).to_be_enabled(timeout=120_000)
+        assert serious_violations(page) == [], "Arena tab, waiting for a vote"
+        page.locator("#vote-tie").click()
+        expect(page.locator("#arena-reveal")).to_contain_text("Your vote", timeout=30_000)
+        page.get_by_role("tab", name="Leaderboard").click()
+        page.locator("#include-replicas input").check()
+        page.locator("#count-votes").click()
+        expect(page.locator("#leaderboard")).to_contain_text("Position bias", timeout=30_000)
+        assert serious_violations(page) == [], "Leaderboard tab"
     finally:
         srv.stop()
 

@@ -192,3 +192,59 @@ def test_gemma_12b_in_the_app_hears_and_the_details_say_the_sampling(server, all
     assert all(g["metrics"]["input_tokens"][m] > 0 for m in ("image", "video", "audio")), g["metrics"]["input_tokens"]
     assert "Sampling: recommended · temperature 1.0 · top-p 0.95 · top-k 64" in gemma_details
     assert "top-k 20" in qwen_details and "presence penalty 1.5" in qwen_details
+
+
+def _blind(client, prompt: str, images=(), audio=None):
+    from gradio_client import handle_file
+
+    return client.predict(
+        prompt=prompt, image_files=[handle_file(str(p)) for p in images] or None, video_file=None,
+        audio_file=handle_file(str(audio)) if audio else None, thinking=False, max_new_tokens=8,
+        api_name="/blind_compare",
+    )
+
+
+def test_a_blind_comparison_names_no_model_until_the_vote(server):
+    import json
+
+    client = Client(server.url, verbose=False)
+    shown = _blind(client, "What is shown?", images=[SAMPLES / "chart.png"])
+    text = json.dumps(shown).lower()
+    # The replicas' checkpoint ids are folders named after their family, so this covers both.
+    leaked = [name for name in ("gemma", "qwen", "tiny-v") if name in text]
+    assert not leaked, f"the blind result names {leaked}: {text[:400]}"
+    assert set(shown[-1]["answers"]) == {"A", "B"} and all(a["status"] == "done" for a in shown[-1]["answers"].values())
+
+    *_, revealed = client.predict("A", api_name="/vote")
+    assert revealed["comparison"] == shown[-1]["comparison"] and revealed["vote"] == "A"
+    assert {revealed["A"]["model"], revealed["B"]["model"]} == {"Gemma 4", "Qwen 3.5"}
+    assert revealed["A"]["source"] == revealed["result"]["results"][revealed["A"]["side"]]["source"]
+    with pytest.raises(Exception, match="has its vote already"):
+        client.predict("B", api_name="/vote")
+    with pytest.raises(Exception, match="run a blind comparison first"):
+        Client(server.url, verbose=False).predict("A", api_name="/vote")  # another session ran nothing
+    with pytest.raises(Exception, match="audio 'question.wav': not taken in blind mode"):
+        _blind(client, "Listen", audio=SAMPLES / "question.wav")
+
+
+def test_the_leaderboard_tab_and_the_command_agree(server):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    client = Client(server.url, verbose=False)
+    for vote in ("B", "tie"):
+        _blind(client, f"Which is better, {vote}?")
+        client.predict(vote, api_name="/vote")
+    _, tab = client.predict(True, api_name="/leaderboard")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "leaderboard", str(server.arena), "--format", "json", "--include-replicas"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert tab == json.loads(done.stdout)
+    assert tab["votes"] >= 2 and tab["ratings"], tab
+    _, without = client.predict(False, api_name="/leaderboard")
+    assert without["votes"] == 0, "votes on the replicas are left out by default"

@@ -289,3 +289,26 @@ def test_every_open_page_sees_a_model_another_visitor_loaded(page, tmp_path, rep
         expect(page.get_by_label("Gemma 4 model")).to_have_value(str(copy))
     finally:
         srv.stop()
+
+
+def test_the_blind_page_names_the_models_only_after_the_vote(server, page):
+    from playwright.sync_api import expect
+
+    page.goto(server.url)
+    page.get_by_role("tab", name="Arena (blind)").click()
+    arena = page.locator("#arena-answers")
+    page.locator("#arena-prompt textarea").fill("Which is better?")
+    page.locator("#arena-prompt textarea").press("Enter")
+    expect(page.locator("#vote-a")).to_be_enabled(timeout=120_000)
+    expect(page.locator("#model-a-status")).to_contain_text("Model A")
+    # No family and no checkpoint (the replicas' folders are named after their family), in any case,
+    # anywhere in the two columns, the votes or the reveal.
+    for name in ("gemma", "qwen"):
+        for where in (arena, page.locator("#votes"), page.locator("#arena-reveal"), page.locator("#arena-table")):
+            expect(where).not_to_contain_text(re.compile(name, re.I))
+    page.locator("#vote-both-bad").click()
+    expect(page.locator("#arena-reveal")).to_contain_text("Your vote: Both are bad", timeout=30_000)
+    for name in ("Gemma 4", "Qwen 3.5"):
+        expect(arena).to_contain_text(name)
+        expect(page.locator("#arena-table")).to_contain_text(name)
+    expect(page.locator("#vote-a")).to_be_disabled()
