@@ -16,7 +16,7 @@ from pathlib import Path
 from documents.html import esc, page
 from models.families import LABELS, SIDES
 
-from .intervals import wilson
+from documents.intervals import wilson
 from .runner import TaskRun, Verdict, read_runs
 
 def _p90(values: list[float]) -> float | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from documents.html import esc, page, svg
 from documents.markdown import esc as md
-from evaluation.intervals import wilson
+from documents.intervals import wilson
 from models.families import LABELS, SIDES
 
 from .ratings import RESAMPLES, SEED, Outcome, bradley_terry

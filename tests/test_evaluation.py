@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from evaluation.intervals import wilson
+from documents.intervals import wilson
 from evaluation.report import aggregate
 from evaluation.runner import RESULTS_FILE, TaskRun, Verdict, read_runs, run_eval
 from evaluation.scoring import parse_number, score_accepted, score_code, score_label, score_number

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, SAMPLES, request
 from engine.results import Status
-from evaluation.intervals import wilson
+from documents.intervals import wilson
 from modalities.errors import InputError
 from modalities.request import GenerationSettings
 from preference.blind import BlindRound, check_blind, neutral

@@ -1,4 +1,4 @@
-"""Confidence intervals shared by the evaluation report and the arena's leaderboard."""
+"""Confidence intervals the reports state: the evaluation's accuracies and the leaderboard's win rates."""
 
 from __future__ import annotations
 
