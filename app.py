@@ -46,6 +46,11 @@ def _model_args(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
         "--fast", action="store_true",
         help="static cache + compiled decoding (CUDA graphs on a GPU); compiles while the model loads",
     )
+    parser.add_argument(
+        "--draft", action="store_true", default=env("COMPARE_DRAFT", "") not in ("", "0"),
+        help="each family drafts with its own drafter where the stack runs one (Gemma 4's assistant locally; "
+        "a server: whatever it was started with); results report acceptance (COMPARE_DRAFT=1)",
+    )
     for key in SIDES:
         parser.add_argument(
             f"--{key}-endpoint", metavar="URL",
@@ -101,6 +106,7 @@ def model_options(args):
         api_key_env=args.api_key_env,
         device=args.device,
         fast=args.fast,
+        draft=args.draft,
         offered={k: getattr(args, f"{k}_offer") for k in SIDES},
     )
 
@@ -122,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="put a login in front of the app (or set COMPARE_AUTH)",
     )
     parser.add_argument("--record", metavar="PATH", help="record every comparison into this session folder")
+    parser.add_argument(
+        "--concurrency", type=int, default=int(os.environ.get("COMPARE_CONCURRENCY", 1)), metavar="N",
+        help="with both models on servers, run up to N comparisons at once (the servers batch them; "
+        "their timings are marked contended). Local models answer one comparison at a time (COMPARE_CONCURRENCY)",
+    )
     # On a Space (which sets SPACE_ID) the models are locked unless COMPARE_LOCK_MODELS=0 says otherwise.
     lock = os.environ.get("COMPARE_LOCK_MODELS", "1" if os.environ.get("SPACE_ID") else "")
     parser.add_argument(
@@ -185,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _launch(demo, args, max_file_bytes: int | None = None, allowed_paths: list[str] | None = None) -> None:
+def _launch(
+    demo, args, max_file_bytes: int | None = None, allowed_paths: list[str] | None = None, concurrency: int = 1
+) -> None:
     auth = None
     if args.auth:
         user, sep, password = args.auth.partition(":")
@@ -197,11 +210,11 @@ def _launch(demo, args, max_file_bytes: int | None = None, allowed_paths: list[s
     from ui.accessibility import CSS, JS
     from ui.guard import RequestGuard, local_hosts
 
-    # One comparison at a time: each model generates for one request at once, and the queue
-    # shows everyone else their place. The guard answers first: a loopback bind takes only its
+    # One comparison at a time (or `concurrency` with both models on servers): the queue shows
+    # everyone else their place. The guard answers first: a loopback bind takes only its
     # own Host (not with --share, whose tunnel names another), and no URL passes as file data.
     hosts = None if args.share else local_hosts(args.host, args.port)
-    demo.queue(default_concurrency_limit=1).launch(
+    demo.queue(default_concurrency_limit=concurrency).launch(
         server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth,
         app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts)]},
         max_file_size=max_file_bytes,  # the input limit, enforced while the upload arrives
@@ -223,6 +236,20 @@ def run_replay(args) -> int:
     return EXIT_OK
 
 
+def comparisons_at_once(args, say) -> int:
+    """--concurrency where both models are on servers (which batch requests); 1 where either is
+    loaded here, since a local model generates for one request at a time."""
+    from models.families import SIDES
+
+    if args.concurrency < 1:
+        raise SystemExit("--concurrency must be 1 or more")
+    if args.concurrency > 1 and not all(args.model_options.endpoints.get(k) for k in SIDES):
+        say(f"--concurrency {args.concurrency} ignored: it needs both models on servers (--gemma-endpoint and "
+            "--qwen-endpoint); local models answer one comparison at a time")
+        return 1
+    return args.concurrency
+
+
 def run_app(args) -> int:
     from cli import EXIT_BAD_INPUT, EXIT_OK, limits_or_say, say
     from engine.sides import make_sides
@@ -238,8 +265,9 @@ def run_app(args) -> int:
         args.model_options, make_sides(args.model_options, say),
         parallel=args.parallel, timeout_s=args.timeout, limits=limits,
     )
-    demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models, arena_dir=args.arena)
-    _launch(demo, args, max_file_bytes=limits.max_file_bytes)
+    demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models, arena_dir=args.arena,
+                      draft=args.draft)
+    _launch(demo, args, max_file_bytes=limits.max_file_bytes, concurrency=comparisons_at_once(args, say))
     return EXIT_OK
 
 

@@ -33,6 +33,8 @@ def _print_text(result) -> None:
                 f"  ttft {ttft}  decode {decode}  total {m.total_s:.2f}s  "
                 f"out {m.output_tokens} (thinking {m.thinking_tokens})  in {m.input_tokens.total}"
             )
+        if m and m.drafting:
+            print(f"  {m.drafting.summary()}")
         if r.generation:
             print(f"  sampling: {r.generation.summary()}")
             for line in r.generation.not_applied:
@@ -74,6 +76,7 @@ def run_compare(args) -> int:
             seed=args.seed,
             thinking=args.thinking,
             sampling=args.sampling,
+            draft=args.model_options.draft,
         ),
     )
     limits = limits_or_say()
@@ -143,7 +146,8 @@ def run_eval(args) -> int:
     total = len(tasks) * len(modes)
     with tqdm(total=total, initial=min(already, total), desc="tasks", unit="task", file=sys.stderr) as bar:
         for row in runner.run_eval(
-            tasks, comparator, out, modes, args.allow_code_execution, args.max_new_tokens, args.sampling
+            tasks, comparator, out, modes, args.allow_code_execution, args.max_new_tokens, args.sampling,
+            draft=args.model_options.draft,
         ):
             bar.update(1)
             bar.set_postfix_str(row.task)

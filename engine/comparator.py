@@ -12,6 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -26,6 +27,31 @@ from .environment import environment
 from .results import ComparisonResult, ModelResult, Status
 from .sides import Side
 from .timing import Stopwatch
+
+
+class Overlaps:
+    """The generations in flight in this process: any two whose times overlap mark each other contended
+    (both sides of a parallel comparison, or comparisons admitted at once by the app's --concurrency)."""
+
+    class Flag:
+        contended = False
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._running: list[Overlaps.Flag] = []
+
+    @contextmanager
+    def running(self):
+        flag = Overlaps.Flag()
+        with self._lock:
+            for other in self._running:
+                other.contended = flag.contended = True
+            self._running.append(flag)
+        try:
+            yield flag
+        finally:
+            with self._lock:
+                self._running = [f for f in self._running if f is not flag]
 
 
 class Comparator:
@@ -45,6 +71,7 @@ class Comparator:
         self.limits = limits
         self._runs = 0  # alternates which side goes first in sequential mode
         self._lock = threading.Lock()
+        self.overlaps = Overlaps()
 
     @property
     def sides(self) -> Mapping[str, Side]:
@@ -98,7 +125,7 @@ class Comparator:
             result.status = Status.STOPPED
             return
         # 2. One generation per model at a time; its clock starts when it gets the model.
-        with side.lock:
+        with side.lock, self.overlaps.running() as overlap:
             result.status = Status.RUNNING
             yield
             job = Job(routed, request.settings, tuple(history), stop, self.timeout_s, time.perf_counter)
@@ -109,6 +136,8 @@ class Comparator:
                     if isinstance(event, Finished):
                         self._ended(result)
                     yield
+                if result.metrics and overlap.contended:  # another generation ran at some point of this one
+                    result.metrics.contended = True
             except BackendError as e:
                 result.status, result.error = Status.ERROR, str(e)
             except Exception as e:  # an internal error on one side must not end the other's run

@@ -29,6 +29,35 @@ class Status(StrEnum):
 
 
 @dataclass
+class DraftMetrics:
+    """Speculative decoding with the family's own drafter (engine.timing defines each figure).
+
+    drafter                 the drafter checkpoint; None when none ran (`reason` says why)
+    drafted_tokens          tokens the drafter proposed
+    accepted_tokens         of those, the ones the model kept (output tokens minus its passes)
+    acceptance_rate         accepted over drafted
+    tokens_per_target_pass  output tokens per forward pass of the model itself (1.0 without a drafter)
+    """
+
+    drafter: str | None
+    reason: str | None = None
+    drafted_tokens: int | None = None
+    accepted_tokens: int | None = None
+    acceptance_rate: float | None = None
+    tokens_per_target_pass: float | None = None
+
+    def summary(self) -> str:
+        if self.drafter is None:
+            return f"drafter: none ({self.reason})" if self.reason else "drafter: none"
+        if self.drafted_tokens is None:
+            return f"drafter: {self.drafter}" + (f" ({self.reason})" if self.reason else "")
+        rate = "—" if self.acceptance_rate is None else f"{self.acceptance_rate:.0%}"
+        per_pass = "—" if self.tokens_per_target_pass is None else f"{self.tokens_per_target_pass:.2f}"
+        return (f"drafter: {self.drafter}: {self.accepted_tokens} of {self.drafted_tokens} drafted tokens accepted "
+                f"({rate}), {per_pass} tokens per pass of the model")
+
+
+@dataclass
 class Metrics:
     """Times in seconds, all read from one monotonic clock (engine.timing defines each one).
 
@@ -61,11 +90,14 @@ class Metrics:
     stopped: bool = False
     includes_network: bool = False
     timed_out: bool = False  # ended by the per-side timeout; the text so far is kept
+    drafting: DraftMetrics | None = None  # only when the request asked for each family's drafter
 
     @classmethod
     def from_dict(cls, d: dict) -> Metrics:
         fields = typed_fields(cls, d)
         fields["input_tokens"] = InputTokens(**typed_fields(InputTokens, d.get("input_tokens") or {"total": None}))
+        drafting = d.get("drafting")
+        fields["drafting"] = DraftMetrics(**typed_fields(DraftMetrics, drafting)) if isinstance(drafting, dict) else None
         return cls(**fields)
 
 

@@ -51,6 +51,7 @@ class ModelOptions:
     api_key_env: str = API_KEY_ENV
     device: str | None = None
     fast: bool = False
+    draft: bool = False  # each family's own drafter, loaded with its model where this stack runs one
     offered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # side -> more models visitors may pick
 
 
@@ -68,10 +69,12 @@ def resolve_sources(options: ModelOptions) -> dict[str, str]:
 
 
 def load_side(
-    key: str, source: str | None, device: str | None = None, fast: bool = False, for_visitor: bool = False
+    key: str, source: str | None, device: str | None = None, fast: bool = False, for_visitor: bool = False,
+    draft: bool = False,
 ) -> Side:
-    """Load one side's model and warm it up; a failure becomes the side's `load_error` (without
-    the operator's hint of what to run when a web visitor asked for the model)."""
+    """Load one side's model (and, with `draft`, its drafter) and warm it up; a failure becomes the
+    side's `load_error` (without the operator's hint of what to run when a web visitor asked for the model)."""
+    from models.drafting import drafter_for
     from models.generation import warm_up
     from models.loading import ModelLoadError, load_model
     from models.local import LocalBackend
@@ -82,6 +85,8 @@ def load_side(
         loaded = load_model(source, expected_family=key, device=device, fast=fast)
     except ModelLoadError as e:
         return Side(key, load_error=e.reason if for_visitor else str(e))
+    if draft:  # loaded now, so the first drafted request does not wait for it; warmed up below
+        drafter_for(loaded)
     try:
         seconds = warm_up(loaded)
         loaded.compile_s = seconds if loaded.fast else None
@@ -123,7 +128,7 @@ def make_side(key: str, options: ModelOptions, source: str) -> Side:
     endpoint = options.endpoints.get(key)
     if endpoint:
         return remote_side(key, endpoint, options.sources.get(key), options.accepts.get(key), options.api_key_env)
-    return load_side(key, source, options.device, options.fast)
+    return load_side(key, source, options.device, options.fast, draft=options.draft)
 
 
 def make_sides(options: ModelOptions, say: Callable[[str], None] = lambda line: None) -> dict[str, Side]:

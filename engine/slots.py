@@ -74,7 +74,8 @@ class ModelSlots:
                     self.comparator.put(Side(key, load_error=f"loading {source}…"))
                     current = self.side(key)
                     _release()
-            side = load_side(key, source, self.options.device, self.options.fast, for_visitor=True)
+            side = load_side(key, source, self.options.device, self.options.fast, for_visitor=True,
+                             draft=self.options.draft)
             if side.backend is None and current.backend is not None:
                 raise LoadFailed(f"{side.load_error}; {current.backend.source} stays loaded")
             with current.lock:  # a generation in progress on the old model finishes first

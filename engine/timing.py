@@ -11,20 +11,38 @@ every backend:
 - output_tokens: the model's or server's count, else the number of arrivals;
 - thinking_tokens: the server's count, else the THINKING arrivals (scaled to the output count
   when a server counted the output but not the thinking);
-- preprocess_s: the model call minus the job's start; total_s: the end minus the job's start.
+- preprocess_s: the model call minus the job's start; total_s: the end minus the job's start;
+- with a drafter: accepted_tokens = output tokens - the model's forward passes (each pass keeps
+  the drafted tokens it agrees with plus one of its own), acceptance_rate = accepted / drafted,
+  tokens_per_target_pass = output tokens / passes.
 """
 
 from __future__ import annotations
 
-from models.backend import ANSWER, THINKING, Event, Finished, Note, Started, Tokens
+from models.backend import ANSWER, THINKING, Drafting, Event, Finished, Note, Started, Tokens
 
-from .results import Metrics, ModelResult
+from .results import DraftMetrics, Metrics, ModelResult
 
 
 def decode_speed(output_tokens: int, first: float | None, last: float | None) -> float | None:
     if output_tokens < 2 or first is None or last is None or last <= first:
         return None
     return (output_tokens - 1) / (last - first)
+
+
+def draft_metrics(drafting: Drafting | None, output_tokens: int) -> DraftMetrics | None:
+    if drafting is None:
+        return None
+    drafted, passes = drafting.drafted_tokens, drafting.target_passes
+    accepted = None if drafted is None or not passes else max(0, min(drafted, output_tokens - passes))
+    return DraftMetrics(
+        drafter=drafting.drafter,
+        reason=drafting.reason,
+        drafted_tokens=drafted,
+        accepted_tokens=accepted,
+        acceptance_rate=accepted / drafted if accepted is not None and drafted else None,
+        tokens_per_target_pass=output_tokens / passes if passes else None,
+    )
 
 
 class Stopwatch:
@@ -80,4 +98,5 @@ class Stopwatch:
             stopped=end.stopped,
             includes_network=start.includes_network,
             timed_out=end.timed_out,
+            drafting=draft_metrics(end.drafting, output),
         )

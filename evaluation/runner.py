@@ -108,6 +108,7 @@ def run_eval(
     max_new_tokens: int = 1024,
     sampling: str = IDENTICAL,
     stop_event=None,
+    draft: bool = False,
 ) -> Iterator[TaskRun]:
     """Yield one TaskRun per (task, thinking mode) not yet in `out`, after writing it there.
 
@@ -131,7 +132,7 @@ def run_eval(
                 video=task.video,
                 audio=task.audio,
                 settings=GenerationSettings(
-                    max_new_tokens=max_new_tokens, temperature=0.0, thinking=thinking, sampling=sampling
+                    max_new_tokens=max_new_tokens, temperature=0.0, thinking=thinking, sampling=sampling, draft=draft,
                 ),
             )
             expected = task.expected if task.score != "code" else "(unit tests)"

@@ -38,6 +38,8 @@ class GenerationSettings:
     sampling: str = IDENTICAL
     # For benchmarks: generate at least this many tokens, so runs compare equal lengths.
     min_new_tokens: int = 0
+    # Each side drafts with its family's own drafter where its stack runs one (models.drafting).
+    draft: bool = False
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,17 @@ class Tokens:
 
 
 @dataclass(frozen=True)
+class Drafting:
+    """Speculative decoding as a backend ran it: its drafter (None: none ran, `reason` says why)
+    and what it counted. Counts are None where they cannot be seen (a server)."""
+
+    drafter: str | None
+    reason: str | None = None
+    drafted_tokens: int | None = None  # tokens the drafter proposed
+    target_passes: int | None = None  # forward passes of the target model, the prompt's included
+
+
+@dataclass(frozen=True)
 class Finished:
     """The generation ended at `at`. Counts are the model's or server's own where it gives them;
     None means: count the arrivals."""
@@ -127,6 +138,7 @@ class Finished:
     peak_memory_mb: float | None = None
     memory_scope: str = "none"  # "cuda_allocated", "process_rss" or "server"
     input_tokens: InputTokens | None = None  # where only the end says them (a server's usage)
+    drafting: Drafting | None = None  # only when the job asked for its family's drafter
 
 
 Event = Union[Note, Started, Tokens, Finished]

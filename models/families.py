@@ -43,6 +43,10 @@ class Family:
     max_aspect_ratio: float | None = None
     # The published sampling settings, by thinking mode (False: off, True: on).
     recommended: dict[bool, Sampling] = field(default_factory=dict)
+    # Its own drafter for speculative decoding (models.drafting): the checkpoint's name plus this
+    # suffix, or, where this stack cannot run one, why not.
+    drafter_suffix: str | None = None
+    no_drafter: str = ""
 
 
 # gemma4_unified is the encoder-free 12B: same tokens, markers and templates as the rest of Gemma 4.
@@ -50,6 +54,7 @@ GEMMA = Family(
     "gemma", "Gemma 4", ("gemma4", "gemma4_unified"), "<|channel>", "<channel|>", thinking_label="thought",
     hearing_names=("e2b", "e4b", "12b"), max_audio_s=30.0, min_audio_s=0.04,
     recommended={thinking: Sampling(temperature=1.0, top_p=0.95, top_k=64) for thinking in (False, True)},
+    drafter_suffix="-assistant",  # google/gemma-4-E2B-it -> google/gemma-4-E2B-it-assistant
 )
 QWEN = Family(
     "qwen", "Qwen 3.5", ("qwen3_5", "qwen3_5_moe"), "<think>", "</think>", linear_attention=True,
@@ -58,6 +63,9 @@ QWEN = Family(
         False: Sampling(temperature=0.7, top_p=0.8, top_k=20, presence_penalty=1.5),
         True: Sampling(temperature=1.0, top_p=0.95, top_k=20, presence_penalty=1.5),
     },
+    no_drafter="Qwen 3.5's drafter is the multi-token-prediction head inside its own checkpoint, which "
+    "transformers does not load (it drops the mtp.* weights); vLLM and SGLang run it, so serve Qwen there "
+    "for a drafted run",
 )
 FAMILIES = {f.key: f for f in (GEMMA, QWEN)}
 SIDES = tuple(FAMILIES)  # the two columns, Gemma 4 left

@@ -16,11 +16,14 @@ import resource
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 
 from modalities.request import GenerationSettings
 
 from .backend import UPDATE_INTERVAL_S, BackendError, Event, Finished, Job, Started, Tokens
+from .drafting import counting, drafter_for
 from .fastpath import fast_overrides
 from .loading import LoadedModel
 from .prompting import PreparedInputs
@@ -121,17 +124,22 @@ def generate_events(loaded: LoadedModel, prepared: PreparedInputs, job: Job) -> 
     config = generation_config(loaded, job.settings, job.timeout_s)
     generation = effective_generation(loaded, job.settings, config)
     prompt_len = prepared.batch["input_ids"].shape[1]
+    # The family's own drafter, when the job asks for it (loaded once, before the clock starts).
+    drafter, drafting = drafter_for(loaded) if job.settings.draft else (None, None)
     outcome: dict = {}
 
     def work() -> None:
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), (counting(loaded, drafter) if drafter is not None else nullcontext()) as counts:
                 out = loaded.model.generate(
                     **prepared.batch,
                     generation_config=config,
                     streamer=streamer,
                     stopping_criteria=StoppingCriteriaList([_stop_criterion(job.stop, abandoned)]),
+                    **({"assistant_model": drafter} if drafter is not None else {}),
                 )
+            if counts is not None:
+                outcome["counts"] = dict(counts)
             outcome["end"] = job.clock()  # stamped here: the reader may be asleep when it ends
             outcome["ids"] = out[0, prompt_len:].tolist()
         except BaseException as e:  # re-raised in the calling thread below
@@ -195,6 +203,7 @@ def generate_events(loaded: LoadedModel, prepared: PreparedInputs, job: Job) -> 
         timed_out=timed_out,
         peak_memory_mb=round(peak, 1),
         memory_scope=scope,
+        drafting=replace(drafting, **outcome["counts"]) if drafting and "counts" in outcome else drafting,
     )
 
 
@@ -222,10 +231,12 @@ def warm_up(loaded: LoadedModel) -> float:
         if loaded.capabilities.image:
             runs += [(RoutedInputs(prompt="What is this?", system="", images=[picture]), 6)]
         runs += [(RoutedInputs(prompt="Hi", system=""), 6)]
+    # A drafter already loaded (models.drafting) is warmed too, with the first prompt.
+    drafted = [{"assistant_model": loaded.drafter}] if loaded.drafter is not None else []
     start = time.perf_counter()
     with torch.inference_mode():
-        for inputs, new_tokens in runs:
+        for (inputs, new_tokens), extra in zip(runs + runs[:len(drafted)], [{}] * len(runs) + drafted):
             batch = prepare(loaded, inputs, thinking=False).batch
             config = generation_config(loaded, GenerationSettings(max_new_tokens=new_tokens, temperature=0.0))
-            loaded.model.generate(**batch, generation_config=config)
+            loaded.model.generate(**batch, generation_config=config, **extra)
     return time.perf_counter() - start

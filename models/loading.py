@@ -40,6 +40,10 @@ class LoadedModel:
     fast: bool = False  # static cache + compiled decoding (models.fastpath)
     compile_s: float | None = None  # time the fast path's warm-up took to compile
     fast_error: str | None = None  # why the fast path was asked for but fell back to eager
+    # The family's own drafter, loaded the first time a job asks for it (models.drafting).
+    drafter: object | None = None
+    drafter_source: str | None = None
+    drafter_error: str | None = None
 
     @property
     def parameters(self) -> int:

@@ -22,7 +22,9 @@ from pathlib import Path
 from modalities.errors import clean_text
 from modalities.routing import Capabilities
 
-from .backend import ANSWER, THINKING, UPDATE_INTERVAL_S, BackendError, Event, Finished, InputTokens, Job, Note, Started, Tokens
+from .backend import (
+    ANSWER, THINKING, UPDATE_INTERVAL_S, BackendError, Drafting, Event, Finished, InputTokens, Job, Note, Started, Tokens,
+)
 from .families import Family
 from .openai_messages import build_messages
 from .sampling import Generation, asked, sent
@@ -183,7 +185,16 @@ class RemoteBackend:
             at=end, text=answer, thinking=thinking, output_tokens=output, thinking_tokens=thinking_tokens,
             stopped=stopped, timed_out=timed_out, memory_scope="server",
             input_tokens=InputTokens(total=prompt_tokens) if prompt_tokens is not None else None,
+            drafting=SERVER_DRAFTING if job.settings.draft else None,
         )
+
+
+# A server drafts (or not) as it was started; the OpenAI API says neither which drafter nor how
+# much of its drafting was accepted (vLLM and SGLang log it on their side).
+SERVER_DRAFTING = Drafting(
+    drafter="the server's own, if it was started with one",
+    reason="a server's API does not say which drafter ran or how many drafted tokens it accepted",
+)
 
 
 class _StampedChunks:

@@ -126,6 +126,8 @@ def _html_side(r) -> list[str]:
         parts.append(f"<p class='problem'>Error: {esc(r.error)}</p>")
     parts.append(f"<div class='answer'>{esc(r.text)}</div>")
     parts += [f"<p>{esc(s)}</p>" for s in r.skipped_inputs]
+    if r.metrics and r.metrics.drafting:
+        parts.append(f"<p>{esc(r.metrics.drafting.summary())}</p>")
     rows = "".join(
         f"<tr><td>{label}</td><td>{esc(_fmt(getattr(r.metrics, name) if r.metrics else None))}</td></tr>"
         for name, label in SUMMARY_METRICS
@@ -178,6 +180,9 @@ def to_markdown(session: Session) -> str:
         lines.append("| answer | " + " | ".join(answers) + " |")
         for name, label in SUMMARY_METRICS:
             lines.append(f"| {md(label)} | " + " | ".join(md(_fmt(_metric(entry, s, name))) for s in SIDES) + " |")
+        drafting = {s: results[s].metrics.drafting if s in results and results[s].metrics else None for s in SIDES}
+        if any(drafting.values()):
+            lines.append("| drafting | " + " | ".join(md(d.summary() if d else "—") for d in drafting.values()) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -229,3 +229,22 @@ def test_a_slow_reader_does_not_count_as_the_models_time(sides):
         assert s.ttft_s < q.ttft_s + 0.2, f"{key}: the reader's pause landed in time to first token ({s.ttft_s:.2f} s)"
         assert s.preprocess_s < q.preprocess_s + 0.2, f"{key}: the reader's pause landed in preprocessing"
         assert s.total_s < q.total_s + 0.3, f"{key}: the reader's pauses landed in the total ({s.total_s:.2f} s)"
+
+
+def test_generations_that_overlap_mark_each_other_contended():
+    """Any two generations in flight at once (a parallel comparison, or comparisons admitted at once
+    by --concurrency) are contended; one after the other, neither is."""
+    from engine.comparator import Overlaps
+
+    overlaps = Overlaps()
+    with overlaps.running() as first:
+        pass
+    with overlaps.running() as second:
+        with overlaps.running() as third:
+            pass
+        with overlaps.running() as fourth:
+            pass
+    assert (first.contended, second.contended, third.contended, fourth.contended) == (False, True, True, True)
+    with overlaps.running() as later:
+        pass
+    assert not later.contended, "a generation that ended still counted as running"

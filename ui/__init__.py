@@ -25,7 +25,7 @@ from .evaluate import evaluate_tab
 
 def build_demo(
     slots: ModelSlots, tiny: bool = False, record_dir: str | Path | None = None, lock_models: bool = False,
-    arena_dir: str | Path | None = None,
+    arena_dir: str | Path | None = None, draft: bool = False,
 ) -> gr.Blocks:
     """The app's Blocks. Loads nothing: the caller fills `slots` before or after.
 
@@ -39,7 +39,7 @@ def build_demo(
         if tiny:
             gr.Markdown(f"**{TINY_NOTICE}** Started with `--tiny`: timings are real, answers are not.", elem_id="tiny-banner")
         with gr.Tab("Compare"):
-            CompareTab(slots, record_dir, lock_models).build()
+            CompareTab(slots, record_dir, lock_models, draft).build()
         if arena_dir is not None:
             with gr.Tab("Arena (blind)"):
                 ArenaTab(slots, arena_dir).build()

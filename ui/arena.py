@@ -26,7 +26,7 @@ from preference.votes import CHOICES, VoteBook, VoteRefused, read_votes
 
 from .compare import UPDATE_INTERVAL_S, _file_paths, gpu
 from .format import comparison_table, safe_markdown, user_message
-from .session import StopSwitches, visitor_id
+from .session import MODELS_QUEUE, StopSwitches, visitor_id
 
 INTRO = (
     "**Blind mode.** Both models answer the same input; which one is Model A is drawn at random for "
@@ -125,7 +125,7 @@ class ArenaTab:
         for trigger, api_name in ((compare_btn.click, "blind_compare"), (self.prompt.submit, False)):
             trigger(self.check, inputs, [self.input_error, stop_btn, *self.vote_buttons], api_name=False,
                     concurrency_limit=None).success(
-                self.blind_compare, inputs, outputs, api_name=api_name
+                self.blind_compare, inputs, outputs, api_name=api_name, concurrency_id=MODELS_QUEUE
             ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons], api_name=False, queue=False)
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
         # Each button puts its choice in one hidden field and votes with it: one handler, and one

@@ -24,7 +24,7 @@ from recording.session import Recorder
 
 from .format import assistant_messages, comparison_table, details_markdown, safe_markdown, status_line, turn_line, user_message
 from .pickers import ModelPickers
-from .session import Conversation, StopSwitches, visitor_id
+from .session import MODELS_QUEUE, Conversation, StopSwitches, visitor_id
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -65,8 +65,10 @@ UPDATE_INTERVAL_S = 0.1
 
 
 class CompareTab:
-    def __init__(self, slots: ModelSlots, record_dir: str | Path | None = None, lock_models: bool = False):
+    def __init__(self, slots: ModelSlots, record_dir: str | Path | None = None, lock_models: bool = False,
+                 draft: bool = False):
         self.slots = slots
+        self.draft_default = draft  # the operator's --draft
         self.lock_models = lock_models
         self.switches = StopSwitches()
         # Recording is the operator's choice (--record), never a request's: every comparison then.
@@ -117,6 +119,11 @@ class CompareTab:
                     self.temperature = gr.Slider(0.0, 2.0, value=d.temperature, step=0.05, label="Temperature (0 = greedy)")
                     self.top_p = gr.Slider(0.05, 1.0, value=d.top_p, step=0.01, label="Top-p")
                     self.seed = gr.Number(value=d.seed, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
+                    self.draft = gr.Checkbox(
+                        label="Draft with each family's own drafter", value=self.draft_default, elem_id="draft",
+                        info="Speculative decoding where the model's stack runs one (Gemma 4's assistant here); "
+                        "the table says what each drafted and how much was accepted.",
+                    )
         self.turn = gr.Markdown(turn_line(0), elem_id="turn")
         self.chats, self.details, self.statuses = answer_columns()
         self.table, self.first_chart, self.curve_chart = comparison_views()
@@ -140,13 +147,13 @@ class CompareTab:
         outputs = [*self.chats.values(), *self.details.values(), *self.statuses.values(), self.input_error,
                    self.turn, self.table, self.first_chart, self.curve_chart, self.raw, self.session]
         inputs = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
-                  self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.session]
+                  self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.draft, self.session]
         # The inputs are checked first, in an event of their own: a bad one is said beside the
         # composer and leaves every earlier answer on the page; the comparison runs only if they pass.
         # Passing the check also enables Stop; Stop is disabled again however the comparison ends.
         for trigger, api_name in ((compare_btn.click, "compare"), (self.prompt.submit, False)):
             trigger(self.check, inputs, [self.input_error, stop_btn], api_name=False, concurrency_limit=None).success(
-                self.compare, inputs, outputs, api_name=api_name
+                self.compare, inputs, outputs, api_name=api_name, concurrency_id=MODELS_QUEUE
             ).then(lambda: gr.update(interactive=False), None, stop_btn, api_name=False, queue=False)
         uploads = [self.images, self.video, self.audio]
         for upload in uploads:
@@ -155,7 +162,7 @@ class CompareTab:
         # Queued (so it knows its session) but never waiting: Stop acts at once.
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
         resettable = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
-                      self.temperature, self.top_p, self.seed, self.thinking, self.sampling]
+                      self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.draft]
         clear_btn.click(self.clear, None, [*outputs, self.upload_error, *resettable], api_name=False)
         # A chat's own clear (its trash icon) starts a new conversation for both models: clearing
         # one model's history alone would give the two different contexts for the next turn.
@@ -183,7 +190,7 @@ class CompareTab:
     def check(self, *values) -> tuple:
         """Validate the request alone (no model runs); a bad input is one message, shown beside the composer."""
         try:
-            self.slots.comparator.check(self._request(*values[:11]))
+            self.slots.comparator.check(self._request(*values[:12]))
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         return " ", gr.update(interactive=True)
@@ -201,7 +208,7 @@ class CompareTab:
 
     @staticmethod
     def _request(prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
-                 thinking, sampling) -> CompareRequest:
+                 thinking, sampling, draft=False) -> CompareRequest:
         return CompareRequest(
             prompt=prompt or "",
             images=_file_paths(image_files),
@@ -210,15 +217,16 @@ class CompareTab:
             system=system or "",
             settings=GenerationSettings(
                 max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
-                seed=int(seed), thinking=bool(thinking), sampling=sampling or IDENTICAL,
+                seed=int(seed), thinking=bool(thinking), sampling=sampling or IDENTICAL, draft=bool(draft),
             ),
         )
 
     @gpu
     def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
-                thinking, sampling, convo: Conversation, req: gr.Request):
+                thinking, sampling, draft, convo: Conversation, req: gr.Request):
         request = self._request(
-            prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed, thinking, sampling
+            prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed, thinking,
+            sampling, draft,
         )
         stop = self.switches.arm(req.session_hash)
         try:
@@ -268,7 +276,7 @@ class CompareTab:
             self.prompt: "", self.images: None, self.video: None, self.audio: None, self.system: "",
             self.max_new_tokens: defaults.max_new_tokens, self.temperature: defaults.temperature,
             self.top_p: defaults.top_p, self.seed: defaults.seed, self.thinking: defaults.thinking,
-            self.sampling: defaults.sampling,
+            self.sampling: defaults.sampling, self.draft: self.draft_default,
         }
 
     def session_zip(self, req: gr.Request) -> str:

@@ -12,7 +12,7 @@ from modalities.errors import InputError
 from models.families import LABELS, SIDES
 
 from .format import safe_markdown
-from .session import StopSwitches
+from .session import MODELS_QUEUE, StopSwitches
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -101,7 +101,8 @@ def evaluate_tab(slots: ModelSlots) -> None:
     def cancel_run(req: gr.Request) -> None:
         switches.stop(req.session_hash)
 
-    run.click(evaluate, [suite, limit, think], [summary, rows_view, shown_runs], api_name="evaluate")
+    run.click(evaluate, [suite, limit, think], [summary, rows_view, shown_runs], api_name="evaluate",
+              concurrency_id=MODELS_QUEUE)
     # Queued (so it knows its session) but never waiting behind the evaluation it cancels.
     cancel.click(cancel_run, None, None, api_name=False, concurrency_limit=None)
     rows_view.select(show_task, shown_runs, detail, api_name=False, concurrency_limit=None)

@@ -126,6 +126,8 @@ def details_markdown(result: ModelResult) -> str:
     m = result.metrics
     if m and m.stopped:
         lines.append("\n**Stopped by you**: its figures in the table cover only the partial answer.")
+    if m and m.drafting:
+        lines.append(f"\n{safe_markdown(m.drafting.summary())}")
     if result.generation:  # what it samples with, from the model call on
         g = result.generation
         lines.append(f"\nSampling: {safe_markdown(g.summary())}" + "".join(f"\n- {safe_markdown(n)}" for n in g.not_applied))
@@ -178,6 +180,20 @@ def _rows(state: ComparisonResult) -> list[tuple[str, str | None, int, dict]]:
         ("input tokens", None, 0, each(lambda m: input_tokens_text(m.input_tokens))),
         ("device, dtype", None, 0, each(lambda m: f"{m.device}, {m.dtype}")),
         ("peak memory (MiB)", None, 0, each(lambda m: m.peak_memory_mb)),
+    ] + _draft_rows(each)
+
+
+def _draft_rows(each) -> list:
+    """With a drafter asked for: which ran, how much of its drafting was kept, tokens per pass."""
+    drafts = each(lambda m: m.drafting)
+    if not any(drafts.values()):
+        return []
+    return [
+        ("drafter", None, 0, {k: (d.drafter or "none") if d else "not asked" for k, d in drafts.items()}),
+        ("drafted tokens accepted", None, 0, {k: f"{d.accepted_tokens} of {d.drafted_tokens}" if d and d.drafted_tokens
+                                                  is not None else None for k, d in drafts.items()}),
+        ("acceptance rate", HIGHER, 2, {k: d.acceptance_rate if d else None for k, d in drafts.items()}),
+        ("tokens per pass of the model", HIGHER, 2, {k: d.tokens_per_target_pass if d else None for k, d in drafts.items()}),
     ]
 
 
@@ -210,7 +226,10 @@ def comparison_table(state: ComparisonResult) -> str:
         notes.append("The answers differ in length: compare the totals per output token, not the totals.")
     metrics = [state.results[k].metrics for k in SIDES if state.results[k].metrics]
     if any(m.contended for m in metrics):
-        notes.append("Both models ran at once: these timings are contended.")
+        notes.append("Both models ran at once: these timings are contended." if state.mode == "parallel" else
+                     "Another comparison ran at the same time: these timings are contended.")
+    if len({bool(m.drafting and m.drafting.drafter) for m in metrics}) > 1:
+        notes.append("Only one model drafted its tokens: its speed is a drafted run's, the other's a plain one's.")
     if any(m.includes_network for m in metrics):
         notes.append("A remote model's times are taken here, so they include the network and the server's queue.")
     return "\n".join(lines) + "\n\n" + " ".join(f"*{n}*" for n in notes)

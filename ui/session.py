@@ -47,6 +47,12 @@ class StopSwitches:
             self._events.pop(session, None)
 
 
+# Every event that runs the models (Compare, Arena, Evaluate) waits in this one queue, whose
+# size is the launch's default concurrency: 1, so no two comparisons share the machine, or
+# --concurrency N with both models on servers (their timings then marked contended).
+MODELS_QUEUE = "models"
+
+
 def visitor_id(session_hash: str) -> str:
     """An opaque, stable name for one browser session (never the session hash itself)."""
     return hashlib.sha256(f"visitor:{session_hash}".encode()).hexdigest()[:20]

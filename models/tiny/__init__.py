@@ -25,7 +25,7 @@ from . import gemma, qwen
 TINY_NOTICE = "Offline replica with random weights: its output is noise, not a real model's answer."
 
 # Bump when the replicas change shape, so old caches are rebuilt rather than reused.
-TINY_VERSION = "3"
+TINY_VERSION = "4"
 # A file in each replica folder that marks it as one (models.loading reads it).
 MARKER = ".tiny-replica"
 
@@ -37,19 +37,25 @@ class Replica:
     template: str  # the real template it renders as (the labels of tests/data/chat-prompts.json)
     stands_for: str
     build: Callable[[Path], None]
+    # Its family's drafter, built beside it as FOLDER-assistant (models.drafting finds it there).
+    drafter: Callable[[Path], None] | None = None
 
 
 REPLICAS: dict[str, Replica] = {
     r.folder: r
     for r in (
-        Replica("gemma4-edge-tiny", "gemma", "gemma4-edge", "E2B, E4B: audio tower", gemma.build_edge),
-        Replica("gemma4-large-tiny", "gemma", "gemma4-large", "26B-A4B, 31B: no audio", gemma.build_large),
-        Replica("gemma4-12b-tiny", "gemma", "gemma4-large", "12B: encoder-free, hears", gemma.build_unified),
+        Replica("gemma4-edge-tiny", "gemma", "gemma4-edge", "E2B, E4B: audio tower", gemma.build_edge,
+                gemma.build_drafter),
+        Replica("gemma4-large-tiny", "gemma", "gemma4-large", "26B-A4B, 31B: no audio", gemma.build_large,
+                gemma.build_drafter),
+        Replica("gemma4-12b-tiny", "gemma", "gemma4-large", "12B: encoder-free, hears", gemma.build_unified,
+                lambda out: gemma.build_drafter(out, unified=True)),
         Replica("qwen3_5-small-tiny", "qwen", "qwen3.5-small", "0.8B, 2B", qwen.build_small),
         Replica("qwen3_5-tiny", "qwen", "qwen3.5", "4B and larger", qwen.build),
     )
 }
 GEMMA_DIR, QWEN_DIR = "gemma4-edge-tiny", "qwen3_5-tiny"  # the default pair
+DRAFTER_SUFFIX = "-assistant"  # as Family.drafter_suffix: the drafter of FOLDER is FOLDER-assistant
 
 
 def default_cache_dir() -> Path:
@@ -77,6 +83,8 @@ def build(names=tuple(REPLICAS), directory: Path | None = None, force: bool = Fa
         with torch.random.fork_rng():
             torch.manual_seed(0)
             REPLICAS[name].build(folder)
+            if REPLICAS[name].drafter:
+                REPLICAS[name].drafter(folder.with_name(name + DRAFTER_SUFFIX))
         done.write_text(TINY_VERSION)
     return folders
 

@@ -17,7 +17,7 @@ SAMPLING_DEFAULTS = {"do_sample": True, "temperature": 1.0, "top_k": 64, "top_p"
 
 
 def _text_config(ids, vocab: int, **extra) -> dict:
-    return dict(
+    return {**dict(
         vocab_size=vocab,
         hidden_size=64,
         intermediate_size=128,
@@ -34,8 +34,7 @@ def _text_config(ids, vocab: int, **extra) -> dict:
         pad_token_id=ids("<pad>"),
         eos_token_id=ids("<eos>"),
         bos_token_id=ids("<bos>"),
-        **extra,
-    )
+    ), **extra}
 
 
 def _token_ids(ids) -> dict:
@@ -148,3 +147,39 @@ def build_unified(out: Path) -> None:
         chat_template=templates.GEMMA_LARGE,  # byte-identical to 26B-A4B's and 31B's
     )
     _save(Gemma4UnifiedForConditionalGeneration(config), processor, ids, out)
+
+
+# Drafted tokens per round. The real drafters carry their own value in generation_config.json;
+# a few keep the replicas quick, and random weights have every one of them rejected anyway.
+DRAFT_TOKENS = 4
+
+
+def build_drafter(out: Path, unified: bool = False) -> None:
+    """Like the "-assistant" checkpoints: a small multi-token-prediction drafter that reads the
+    target's KV cache (the same heads and head sizes as its target) and its last hidden state
+    (backbone_hidden_size = the target's hidden size). gemma4_unified_assistant drafts for the 12B."""
+    from transformers import (
+        Gemma4AssistantConfig,
+        Gemma4AssistantForCausalLM,
+        Gemma4TextConfig,
+        Gemma4UnifiedAssistantConfig,
+        Gemma4UnifiedAssistantForCausalLM,
+        Gemma4UnifiedTextConfig,
+    )
+
+    tok = gemma_tokenizer()
+    ids = tok.convert_tokens_to_ids
+    target = _text_config(ids, len(tok))
+    # No per-layer inputs (the assistant classes refuse them): the drafter reads the target's states instead.
+    text = _text_config(ids, len(tok), hidden_size=32, intermediate_size=64, hidden_size_per_layer_input=0,
+                        vocab_size_per_layer_input=0)
+    if unified:
+        text.update(num_global_key_value_heads=1, attention_k_eq_v=True)
+        config = Gemma4UnifiedAssistantConfig(text_config=Gemma4UnifiedTextConfig(**text),
+                                              backbone_hidden_size=target["hidden_size"])
+        model = Gemma4UnifiedAssistantForCausalLM(config)
+    else:
+        config = Gemma4AssistantConfig(text_config=Gemma4TextConfig(**text), backbone_hidden_size=target["hidden_size"])
+        model = Gemma4AssistantForCausalLM(config)
+    model.generation_config.num_assistant_tokens = DRAFT_TOKENS
+    model.save_pretrained(out)
