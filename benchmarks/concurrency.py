@@ -3,7 +3,9 @@
     python benchmarks/concurrency.py [--comparisons 8] [--at-once 4] [--max-new-tokens 32] [--out FILE.json]
 
 Starts two loopback `transformers serve` processes serving the offline replicas (Gemma and
-Qwen), then, for --concurrency 1 and N, the app pointed at both servers; fires the burst of
+Qwen) -- or, with --paced TOKENS_PER_S, two servers that stream every request at that rate
+however many run at once, as a GPU server that batches does, so the figure is the app's own
+admission and not this machine's CPU -- then, for --concurrency 1 and N, the app pointed at both servers; fires the burst of
 comparisons from as many gradio_client sessions at once, each with its own prompt, and times
 the burst from the first request to the last answer. Checks that every comparison finished
 without error, that each session got its own prompt's comparison back, and how many were
@@ -28,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SERVE = [str(Path(sys.executable).parent / "transformers"), "serve"]
+SERVE_ARGS: list[str] = []  # set from --serve-args
 
 
 def free_port() -> int:
@@ -72,9 +75,47 @@ def answers(url: str) -> bool:
 def serve(folder: Path, work: Path, name: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    proc = start([*SERVE, "--host", "127.0.0.1", "--port", str(port), str(folder)], work / f"{name}.log",
+    proc = start([*SERVE, *SERVE_ARGS, "--host", "127.0.0.1", "--port", str(port), str(folder)], work / f"{name}.log",
                  lambda: answers(f"{url}/models"))
     return proc, url
+
+
+def paced_server(tokens_per_s: float, tokens: int) -> str:
+    """A loopback OpenAI-compatible server streaming `tokens` one-word chunks per request at a fixed rate."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _send(self, chunk: dict) -> None:
+            base = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "paced"}
+            self.wfile.write(f"data: {json.dumps(base | chunk)}\n\n".encode())
+            self.wfile.flush()
+
+        def do_GET(self):
+            body = json.dumps({"object": "list", "data": [{"id": "paced", "object": "model"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for i in range(tokens):
+                time.sleep(1 / tokens_per_s)
+                self._send({"choices": [{"index": 0, "delta": {"content": f"w{i} "}}]})
+            self._send({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            self._send({"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": tokens, "total_tokens": 5 + tokens}})
+            self.wfile.write(b"data: [DONE]\n\n")
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{httpd.server_address[1]}/v1"
 
 
 def burst(app_url: str, comparisons: int, max_new_tokens: int) -> dict:
@@ -118,7 +159,12 @@ def main() -> int:
     parser.add_argument("--at-once", type=int, default=4)
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--out", help="write the figures here (JSON)")
+    parser.add_argument("--paced", type=float, metavar="TOKENS_PER_S",
+                        help="serve both models from paced loopback servers instead of `transformers serve`")
+    parser.add_argument("--serve-args", default="", help="more options for both `transformers serve`, e.g. "
+                        "'--continuous-batching'")
     args = parser.parse_args()
+    SERVE_ARGS[:] = args.serve_args.split()
 
     from models.tiny import build_replicas
 
@@ -126,19 +172,26 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="concurrency-"))
     procs = []
     figures = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-               "comparisons": args.comparisons, "max_new_tokens": args.max_new_tokens, "runs": {}}
+               "comparisons": args.comparisons, "max_new_tokens": args.max_new_tokens, "serve_args": SERVE_ARGS,
+               "runs": {}}
+    figures["servers"] = f"paced at {args.paced:g} tokens/s" if args.paced else "transformers serve " + " ".join(SERVE_ARGS)
     try:
         for name, folder in (("gemma", gemma_dir), ("qwen", qwen_dir)):
+            if args.paced:
+                figures[f"{name}_server"] = paced_server(args.paced, args.max_new_tokens)
+                continue
             proc, url = serve(folder, work, name)
             procs.append(proc)
             figures[f"{name}_server"] = url
+        models = {"gemma": "paced", "qwen": "paced"} if args.paced else {"gemma": str(gemma_dir), "qwen": str(qwen_dir)}
+        accepts = ["--gemma-accepts", "text", "--qwen-accepts", "text"] if args.paced else []
         for n in (1, args.at_once):
             port = free_port()
             app_url = f"http://127.0.0.1:{port}/"
             app = start(
                 [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--arena", str(work / "arena"),
-                 "--gemma-endpoint", figures["gemma_server"], "--gemma", str(gemma_dir),
-                 "--qwen-endpoint", figures["qwen_server"], "--qwen", str(qwen_dir), "--concurrency", str(n)],
+                 "--gemma-endpoint", figures["gemma_server"], "--gemma", models["gemma"],
+                 "--qwen-endpoint", figures["qwen_server"], "--qwen", models["qwen"], "--concurrency", str(n), *accepts],
                 work / f"app-{n}.log", lambda: answers(app_url),
             )
             try:

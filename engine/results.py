@@ -54,7 +54,7 @@ class DraftMetrics:
         rate = "—" if self.acceptance_rate is None else f"{self.acceptance_rate:.0%}"
         per_pass = "—" if self.tokens_per_target_pass is None else f"{self.tokens_per_target_pass:.2f}"
         return (f"drafter: {self.drafter}: {self.accepted_tokens} of {self.drafted_tokens} drafted tokens accepted "
-                f"({rate}), {per_pass} tokens per pass of the model")
+                f"({rate}), {per_pass} tokens per pass of the model" + (f"; {self.reason}" if self.reason else ""))
 
 
 @dataclass

@@ -74,10 +74,7 @@ def load_side(
 ) -> Side:
     """Load one side's model (and, with `draft`, its drafter) and warm it up; a failure becomes the
     side's `load_error` (without the operator's hint of what to run when a web visitor asked for the model)."""
-    from models.drafting import drafter_for
-    from models.generation import warm_up
     from models.loading import ModelLoadError, load_model
-    from models.local import LocalBackend
 
     if not source:
         return Side(key, load_error="no model chosen")
@@ -85,6 +82,16 @@ def load_side(
         loaded = load_model(source, expected_family=key, device=device, fast=fast)
     except ModelLoadError as e:
         return Side(key, load_error=e.reason if for_visitor else str(e))
+    return ready_side(key, loaded, draft)
+
+
+def ready_side(key: str, loaded, draft: bool = False) -> Side:
+    """A loaded model made ready to answer: its drafter loaded if asked, warmed up (the fast path
+    compiles here, and falls back to eager if that fails)."""
+    from models.drafting import drafter_for
+    from models.generation import warm_up
+    from models.local import LocalBackend
+
     if draft:  # loaded now, so the first drafted request does not wait for it; warmed up below
         drafter_for(loaded)
     try:

@@ -5,7 +5,9 @@ plus "-assistant" (google/gemma-4-E2B-it -> google/gemma-4-E2B-it-assistant; a f
 folder beside it with that suffix, as the offline replicas are built). transformers runs it
 through `generate(assistant_model=...)` with its single-position multi-token candidate
 generator, which shares the target's KV cache; the target checks every drafted token, so greedy
-output is the target's own, token for token. Qwen 3.5's drafter is the MTP head inside its own
+output is the target's own, token for token. A drafted generation keeps the dynamic KV cache
+on the fast path too (assisted decoding crops the cache, which a static one cannot do), and
+says so. Qwen 3.5's drafter is the MTP head inside its own
 checkpoint, which transformers does not load: its results say so (`Family.no_drafter`).
 
 What ran is counted, not computed, here: forward hooks count the target's passes and the
@@ -39,7 +41,8 @@ def drafter_for(loaded: LoadedModel) -> tuple[object | None, Drafting]:
             _load(loaded)
     if loaded.drafter is None:
         return None, Drafting(drafter=None, reason=loaded.drafter_error)
-    return loaded.drafter, Drafting(drafter=loaded.drafter_source)
+    reason = "with the dynamic cache: the fast path's static cache cannot be cropped" if loaded.fast else None
+    return loaded.drafter, Drafting(drafter=loaded.drafter_source, reason=reason)
 
 
 def _load(loaded: LoadedModel) -> None:

@@ -79,13 +79,17 @@ def _stop_criterion(*events: threading.Event):
     return StopOnEvent()
 
 
-def generation_config(loaded: LoadedModel, settings: GenerationSettings, timeout_s: float | None = None):
+def generation_config(loaded: LoadedModel, settings: GenerationSettings, timeout_s: float | None = None,
+                      drafting: bool = False):
     """A config in which every sampling field is set, so nothing is inherited from the checkpoint
-    (transformers fills unset fields from its generation_config.json): see models.sampling."""
+    (transformers fills unset fields from its generation_config.json): see models.sampling.
+
+    A drafted generation keeps the dynamic cache even on the fast path: assisted decoding crops
+    the cache after each verification, which a static cache cannot do."""
     from transformers import GenerationConfig
 
     own = loaded.model.generation_config
-    fast = fast_overrides(loaded.device) if loaded.fast else {}
+    fast = fast_overrides(loaded.device) if loaded.fast and not drafting else {}
     return GenerationConfig(
         **fast,
         **generate_kwargs(asked(settings, loaded.family)),
@@ -121,11 +125,11 @@ def generate_events(loaded: LoadedModel, prepared: PreparedInputs, job: Job) -> 
     abandoned = threading.Event()  # set when the caller stops reading: ends this generation only
     streamer = _TimedStreamer(job.clock)
     splitter = ThinkingSplitter(loaded, prepared.starts_in_thinking)
-    config = generation_config(loaded, job.settings, job.timeout_s)
-    generation = effective_generation(loaded, job.settings, config)
-    prompt_len = prepared.batch["input_ids"].shape[1]
     # The family's own drafter, when the job asks for it (loaded once, before the clock starts).
     drafter, drafting = drafter_for(loaded) if job.settings.draft else (None, None)
+    config = generation_config(loaded, job.settings, job.timeout_s, drafting=drafter is not None)
+    generation = effective_generation(loaded, job.settings, config)
+    prompt_len = prepared.batch["input_ids"].shape[1]
     outcome: dict = {}
 
     def work() -> None:
@@ -237,6 +241,7 @@ def warm_up(loaded: LoadedModel) -> float:
     with torch.inference_mode():
         for (inputs, new_tokens), extra in zip(runs + runs[:len(drafted)], [{}] * len(runs) + drafted):
             batch = prepare(loaded, inputs, thinking=False).batch
-            config = generation_config(loaded, GenerationSettings(max_new_tokens=new_tokens, temperature=0.0))
+            config = generation_config(loaded, GenerationSettings(max_new_tokens=new_tokens, temperature=0.0),
+                                       drafting=bool(extra))
             loaded.model.generate(**batch, generation_config=config, **extra)
     return time.perf_counter() - start

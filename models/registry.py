@@ -7,7 +7,7 @@ checkpoint (MODEL-FACTS), used to say up front what fits where.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -15,19 +15,46 @@ class Checkpoint:
     source: str  # the hub id
     family: str  # the side: "gemma" or "qwen"
     params_b: float
+    # The text decoder's hyperparameters (its text config's fields), so a benchmark can build a
+    # random-weight model of the real size without the Hub (benchmarks/realsize.py), and where
+    # they come from. None where they were not checked.
+    architecture: dict | None = field(default=None, compare=False)
+    architecture_source: str = ""
+
+
+# Checked in MODEL-FACTS (the checkpoints' config.json as transformers 5.24 reads it).
+GEMMA_12B = dict(
+    model_type="gemma4_unified", num_hidden_layers=48, hidden_size=3840, intermediate_size=15360, vocab_size=262144,
+    num_attention_heads=16, num_key_value_heads=8, head_dim=256, sliding_window=1024, num_global_key_value_heads=1,
+    attention_k_eq_v=True, global_head_dim=512, hidden_size_per_layer_input=0, vocab_size_per_layer_input=0,
+)
+GEMMA_31B = dict(
+    model_type="gemma4", num_hidden_layers=60, hidden_size=5376, intermediate_size=21504, vocab_size=262144,
+    num_attention_heads=32, num_key_value_heads=16, head_dim=256, sliding_window=1024, num_global_key_value_heads=4,
+    attention_k_eq_v=True, global_head_dim=512, hidden_size_per_layer_input=0, vocab_size_per_layer_input=0,
+)
+QWEN_27B = dict(
+    model_type="qwen3_5", num_hidden_layers=64, hidden_size=5120, intermediate_size=17408, vocab_size=248320,
+    num_attention_heads=24, num_key_value_heads=4, head_dim=256,
+)
+QWEN_9B = dict(model_type="qwen3_5")  # Qwen3_5TextConfig's own defaults are the 9B
+GEMMA_E2B = dict(model_type="gemma4")  # Gemma4TextConfig's own defaults (see architecture_source)
 
 
 CHECKPOINTS: tuple[Checkpoint, ...] = (
-    Checkpoint("google/gemma-4-E2B-it", "gemma", 5.1),
+    Checkpoint("google/gemma-4-E2B-it", "gemma", 5.1, GEMMA_E2B,
+               "Gemma4TextConfig defaults (said to be E2B; not checked: the assistant config's backbone_hidden_size "
+               "default, 1536, disagrees with their hidden size, 2304)"),
     Checkpoint("google/gemma-4-E4B-it", "gemma", 7.9),
-    Checkpoint("google/gemma-4-12B-it", "gemma", 11.9),
+    Checkpoint("google/gemma-4-12B-it", "gemma", 11.9, GEMMA_12B, "MODEL-FACTS (config.json); layer pattern: config default"),
     Checkpoint("google/gemma-4-26B-A4B-it", "gemma", 25.8),
-    Checkpoint("google/gemma-4-31B-it", "gemma", 31.0),
+    Checkpoint("google/gemma-4-31B-it", "gemma", 31.0, GEMMA_31B, "MODEL-FACTS (config.json); layer pattern: config default"),
     Checkpoint("Qwen/Qwen3.5-0.8B", "qwen", 0.8),
     Checkpoint("Qwen/Qwen3.5-2B", "qwen", 2.0),
     Checkpoint("Qwen/Qwen3.5-4B", "qwen", 4.0),
-    Checkpoint("Qwen/Qwen3.5-9B", "qwen", 9.4),
-    Checkpoint("Qwen/Qwen3.5-27B", "qwen", 27.0),
+    Checkpoint("Qwen/Qwen3.5-9B", "qwen", 9.4, QWEN_9B, "Qwen3_5TextConfig defaults (the 9B)"),
+    Checkpoint("Qwen/Qwen3.5-27B", "qwen", 27.0, QWEN_27B,
+               "MODEL-FACTS (config.json); linear-attention heads: config defaults, not checked"),
     Checkpoint("Qwen/Qwen3.5-35B-A3B", "qwen", 35.0),
 )
 

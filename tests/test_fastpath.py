@@ -54,25 +54,28 @@ def test_compilation_happens_at_load_not_in_a_request(fast_sides):
     assert _compiled_frames() == before, "a request compiled: the warm-up did not cover its shapes"
 
 
-def test_decode_benchmark_smoke(tmp_path, replica_dirs):
-    """The benchmark runs through the app's backend on the replicas and writes its tables."""
+def test_gpu_script_smoke(tmp_path, replica_dirs):
+    """The GPU machine's prepared script, in its CPU form: the decode benchmark through the app's
+    backend on the replicas, eager, fast and fast with Gemma's drafter, writing its tables."""
     import json
+    import os
     import subprocess
     import sys
+    from pathlib import Path
 
     from conftest import ROOT
 
-    proc = subprocess.run(
-        [sys.executable, "benchmarks/decode.py", "--prompt-tokens", "32", "--new-tokens", "8", "--repeats", "1",
-         "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )
+    env = {**os.environ, "OUT": str(tmp_path), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(["bash", "benchmarks/gpu.sh", "--smoke"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     (result,) = [json.loads(p.read_text()) for p in tmp_path.glob("decode-*.json")]
-    assert {(r["family"], r["path"]) for r in result["rows"]} == {(f, p) for f in ("gemma", "qwen") for p in ("eager", "fast")}
+    paths = {(r["family"], r["path"]) for r in result["rows"]}
+    assert paths == {(f, p) for f in ("gemma", "qwen") for p in ("eager", "fast")} | {("gemma", "fast+draft")}, paths
     for row in result["rows"]:
         assert row["decode_tok_s"] > 0 and 0 < row["roofline_fraction"] and row["new_tokens"] == 8
-        assert (row["compile_s"] is not None) == (row["path"] == "fast")
+        assert (row["compile_s"] is not None) == row["path"].startswith("fast") and not row["fast_error"], row
+        assert ("drafted tokens accepted" in (row["drafting"] or "")) == (row["path"] == "fast+draft"), row
     assert list(tmp_path.glob("decode-*.md"))
 
 
