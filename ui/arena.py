@@ -24,7 +24,7 @@ from preference.blind import POSITIONS, BlindRound, check_blind, draw_a_side, ne
 from preference.leaderboard import leaderboard, to_markdown
 from preference.votes import CHOICES, VoteBook, VoteRefused, read_votes
 
-from .compare import UPDATE_INTERVAL_S, _file_paths, gpu
+from .compare import UPDATE_INTERVAL_S, file_paths, gpu
 from .format import comparison_table, safe_markdown, user_message
 from .session import MODELS_QUEUE, StopSwitches, visitor_id
 
@@ -144,7 +144,7 @@ class ArenaTab:
     def _request(prompt, image_files, video_file, audio_file, thinking, max_new_tokens) -> CompareRequest:
         # The default identical sampling for both (recorded with the vote), only the length and thinking chosen here.
         return CompareRequest(
-            prompt=prompt or "", images=_file_paths(image_files), video=video_file or None, audio=audio_file or None,
+            prompt=prompt or "", images=file_paths(image_files), video=video_file or None, audio=audio_file or None,
             settings=GenerationSettings(max_new_tokens=int(max_new_tokens), thinking=bool(thinking)),
         )
 

@@ -53,7 +53,7 @@ def _examples() -> list[list]:
     ]
 
 
-def _file_paths(files) -> tuple[str, ...]:
+def file_paths(files) -> tuple[str, ...]:
     if not files:
         return ()
     return tuple(str(getattr(f, "name", f)) for f in (files if isinstance(files, list) else [files]))
@@ -197,7 +197,7 @@ class CompareTab:
 
     def check_upload(self, image_files, video_file, audio_file) -> str:
         """The uploaded files alone, checked as a comparison would check them, as soon as they arrive."""
-        request = CompareRequest("", images=_file_paths(image_files), video=video_file or None, audio=audio_file or None)
+        request = CompareRequest("", images=file_paths(image_files), video=video_file or None, audio=audio_file or None)
         if not (request.images or request.video or request.audio):
             return " "
         try:
@@ -211,7 +211,7 @@ class CompareTab:
                  thinking, sampling, draft=False) -> CompareRequest:
         return CompareRequest(
             prompt=prompt or "",
-            images=_file_paths(image_files),
+            images=file_paths(image_files),
             video=video_file or None,
             audio=audio_file or None,
             system=system or "",
