@@ -235,11 +235,12 @@ def warm_up(loaded: LoadedModel) -> float:
         if loaded.capabilities.image:
             runs += [(RoutedInputs(prompt="What is this?", system="", images=[picture]), 6)]
         runs += [(RoutedInputs(prompt="Hi", system=""), 6)]
-    # A drafter already loaded (models.drafting) is warmed too, with the first prompt.
-    drafted = [{"assistant_model": loaded.drafter}] if loaded.drafter is not None else []
+    plan = [(inputs, new_tokens, {}) for inputs, new_tokens in runs]
+    if loaded.drafter is not None:  # a drafter already loaded (models.drafting) is warmed too, with the first prompt
+        plan.append((*runs[0], {"assistant_model": loaded.drafter}))
     start = time.perf_counter()
     with torch.inference_mode():
-        for (inputs, new_tokens), extra in zip(runs + runs[:len(drafted)], [{}] * len(runs) + drafted):
+        for inputs, new_tokens, extra in plan:
             batch = prepare(loaded, inputs, thinking=False).batch
             config = generation_config(loaded, GenerationSettings(max_new_tokens=new_tokens, temperature=0.0),
                                        drafting=bool(extra))
