@@ -175,3 +175,25 @@ def test_inputs_a_model_was_not_sent_are_struck_out_in_its_own_column():
     qwen = ModelResult("qwen", "q", skipped_inputs=[SkippedInput("audio 'q.wav'", "audio", "Qwen 3.5 has no audio input")])
     assert user_message(request, qwen)["content"].endswith("*Attached: chart.png, ~~q.wav~~ (not sent)*")
     assert user_message(request, ModelResult("gemma", "g"))["content"].endswith("*Attached: chart.png, q.wav*")
+
+
+def test_page_updates_are_paced_but_every_status_change_is_sent_and_closing_ends_the_stream():
+    from types import SimpleNamespace as NS
+
+    from ui.compare import paced
+
+    closed = []
+
+    def states():
+        try:
+            for i in range(200):  # far faster than the page's pace: only the status changes get through
+                yield NS(i=i, results={"gemma": NS(status="running" if i < 150 else "done"), "qwen": NS(status="pending")})
+        finally:
+            closed.append(True)
+
+    assert [s.i for s in paced(states())] == [0, 150]
+    inner = states()  # held here, so only an explicit close can end it
+    updates = paced(inner)
+    next(updates)
+    updates.close()
+    assert closed == [True, True], "closing the page's updates left the comparison running"

@@ -10,7 +10,6 @@ names, checkpoints and the full comparison table are shown.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import gradio as gr
@@ -24,7 +23,7 @@ from preference.blind import POSITIONS, BlindRound, check_blind, draw_a_side, ne
 from preference.leaderboard import leaderboard, to_markdown
 from preference.votes import CHOICES, VoteBook, VoteRefused, read_votes
 
-from .compare import UPDATE_INTERVAL_S, file_paths, gpu
+from .compare import file_paths, gpu, paced
 from .format import comparison_table, safe_markdown, user_message
 from .session import MODELS_QUEUE, StopSwitches, visitor_id
 
@@ -180,12 +179,8 @@ class ArenaTab:
             state = next(stream)
             yield self._render(state, a_side) | {self.reveal: " ", self.table: " ", self.raw: None,
                                                  self.input_error: " ", self.pending: None}
-            sent_at, statuses = time.perf_counter(), None
-            for state in stream:
-                now, current = time.perf_counter(), tuple(r.status for r in state.results.values())
-                if current != statuses or now - sent_at >= UPDATE_INTERVAL_S:
-                    yield self._render(state, a_side)
-                    sent_at, statuses = now, current
+            for state in paced(stream):
+                yield self._render(state, a_side)
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -62,6 +63,20 @@ def file_paths(files) -> tuple[str, ...]:
 # The page needs about ten updates a second to look live; sending one per token (hundreds a
 # second from a fast model) saturates the browser's main thread, and Stop clicks queue behind it.
 UPDATE_INTERVAL_S = 0.1
+
+
+def paced(stream: Iterator[ComparisonResult]) -> Iterator[ComparisonResult]:
+    """A comparison's states as the page should see them: at most every UPDATE_INTERVAL_S, but at
+    once whenever a column's status changes. Closing it ends the comparison (and its generations)."""
+    sent_at, statuses = time.perf_counter(), None
+    try:
+        for state in stream:
+            now, current = time.perf_counter(), tuple(r.status for r in state.results.values())
+            if current != statuses or now - sent_at >= UPDATE_INTERVAL_S:
+                yield state
+                sent_at, statuses = now, current
+    finally:
+        stream.close()
 
 
 class CompareTab:
@@ -233,13 +248,8 @@ class CompareTab:
             stream = self.slots.comparator.stream(request, stop_event=stop, histories=convo.turns)
             state = next(stream)  # validation happens here: bad input raises before any model runs
             yield self._render(state, convo) | {self.input_error: " "}
-            sent_at, statuses = time.perf_counter(), None
-            for state in stream:
-                # At most ~10 updates a second, but every change of a column's status at once.
-                now, current = time.perf_counter(), tuple(state.results[k].status for k in SIDES)
-                if current != statuses or now - sent_at >= UPDATE_INTERVAL_S:
-                    yield self._render(state, convo)
-                    sent_at, statuses = now, current
+            for state in paced(stream):
+                yield self._render(state, convo)
         except InputError as e:  # the page checked first (check); an API caller gets the error itself
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         finally:
