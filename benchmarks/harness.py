@@ -11,7 +11,11 @@ Prints, for each model:
   it (target: at most 0.8 s on 2 cores), and to load and resample 30 s of 44.1 kHz stereo
   audio (target: under 0.3 s).
 
-How, so that a figure reproduces: one torch thread; everything warm in one process; the two
+How, so that a figure reproduces: one torch thread; the process pinned to one core while the
+overheads are measured (--no-pin to leave it free); the bare `generate` run in a fresh thread,
+as the engine runs it: on a shared VM the thread and core a generation runs on alone move its
+time by up to +-10%, in either direction, which would otherwise be read as the engine's cost;
+everything warm in one process; the two
 variants run in interleaved pairs (ABBA order, so a drift on a shared machine hits both alike),
 the garbage collector run before and paused during each timed call; both the ratio of the
 medians and the median of the per-pair ratios, each with a bootstrap 95% interval, and a
@@ -28,6 +32,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -163,8 +168,14 @@ def overhead(sides, pairs: int, tokens: int) -> dict:
         config = generation_config(loaded, settings)
 
         def bare():
-            with torch.inference_mode():
-                loaded.model.generate(**prepared.batch, generation_config=config)
+            # In a fresh thread, as the engine generates: the comparison is then the engine's work alone.
+            def generate():
+                with torch.inference_mode():
+                    loaded.model.generate(**prepared.batch, generation_config=config)
+
+            worker = threading.Thread(target=generate)
+            worker.start()
+            worker.join()
 
         def engine():
             job = Job(routed, settings)
@@ -221,6 +232,7 @@ def main() -> None:
     # The replicas are too small to gain from intra-op threads, and on two cores a second
     # torch thread fights the harness's own thread for a core; one keeps the figures stable.
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the overhead runs to one core")
     parser.add_argument("--skip-media", action="store_true")
     parser.add_argument("--out", help="write every figure and sample here (JSON)")
     args = parser.parse_args()
@@ -235,7 +247,12 @@ def main() -> None:
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, replicas (random weights)")
     report = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "load_average_before": load,
               "torch": torch.__version__, "threads": args.threads, "tokens": args.tokens, "pairs": args.pairs}
+    cores = os.sched_getaffinity(0)
+    if not args.no_pin:  # one core for the overheads; the media figures use every core, as the app does
+        os.sched_setaffinity(0, {max(cores)})
+    report["pinned_to_core"] = None if args.no_pin else max(cores)
     report["overhead"] = overhead(sides, args.pairs, args.tokens)
+    os.sched_setaffinity(0, cores)
     if not args.skip_media:
         report["media"] = media(sides, args.repeats)
     report["load_average_after"] = os.getloadavg()
