@@ -22,9 +22,14 @@ def _replica_for(architecture: dict) -> str:
     )
 
 
+def _fields(text_config) -> dict:
+    """A text config's own fields, less what its class derives or stamps (rebuilt from the rest)."""
+    derived = ("layer_types", "model_type", "transformers_version", "architectures", "dtype")
+    return {k: v for k, v in text_config.to_dict().items() if k not in derived}
+
+
 def _text_config(config, architecture: dict):
-    fields = {k: v for k, v in config.text_config.to_dict().items()
-              if k not in ("layer_types", "model_type", "transformers_version", "architectures", "dtype")}
+    fields = _fields(config.text_config)
     if architecture.get("num_hidden_layers") is None:  # the config class's own defaults (see the registry)
         fields = {k: v for k, v in fields.items() if k in ("pad_token_id", "eos_token_id", "bos_token_id")}
     fields.update({k: v for k, v in architecture.items() if k != "model_type"})
@@ -68,8 +73,7 @@ def _drafter(config, architecture: dict, device: str, dtype):
     from transformers import Gemma4AssistantConfig, Gemma4AssistantForCausalLM
     from transformers import Gemma4UnifiedAssistantConfig, Gemma4UnifiedAssistantForCausalLM
 
-    text = config.text_config.to_dict()
-    text = {k: v for k, v in text.items() if k not in ("layer_types", "model_type", "transformers_version", "dtype")}
+    text = _fields(config.text_config)
     text.update(num_hidden_layers=DRAFTER_LAYERS, hidden_size=DRAFTER_HIDDEN, intermediate_size=4 * DRAFTER_HIDDEN,
                 hidden_size_per_layer_input=0, vocab_size_per_layer_input=0, num_kv_shared_layers=0)
     unified = architecture["model_type"] == "gemma4_unified"

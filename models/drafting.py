@@ -18,6 +18,7 @@ accepted tokens and rates (engine.timing).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def _load(loaded: LoadedModel) -> None:
 
 
 @contextmanager
-def counting(loaded: LoadedModel, drafter) -> dict:
+def counting(loaded: LoadedModel, drafter) -> Iterator[dict]:
     """Count the target's forward passes and the drafter's (drafted tokens) while the block runs."""
     counts = {"target_passes": 0, "drafted_tokens": 0}
 
