@@ -7,7 +7,11 @@ Qwen) -- or, with --paced TOKENS_PER_S, two servers that stream every request at
 however many run at once, as a GPU server that batches does, so the figure is the app's own
 admission and not this machine's CPU -- then, for --concurrency 1 and N, the app pointed at both servers; fires the burst of
 comparisons from as many gradio_client sessions at once, each with its own prompt, and times
-the burst from the first request to the last answer. Checks that every comparison finished
+the burst from the first request to the last answer. Each server gets --server-threads torch threads
+(default: half the cores): with torch's default of one thread per core, two servers on the same
+cores spin against each other whenever both run, and at 4 comparisons at once that contention,
+not the app's admission, decided the figure (2 cores: 1.25x slower at 4 than at 1 with the
+default threads, 0.66-0.70x with one thread each). Checks that every comparison finished
 without error, that each session got its own prompt's comparison back, and how many were
 marked contended. Prints the wall times and their ratio; writes the figures to --out (JSON).
 """
@@ -31,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SERVE = [str(Path(sys.executable).parent / "transformers"), "serve"]
 SERVE_ARGS: list[str] = []  # set from --serve-args
+SERVE_ENV: dict[str, str] = {}  # set from --server-threads
 
 
 def free_port() -> int:
@@ -41,9 +46,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(cmd: list[str], log: Path, ready) -> subprocess.Popen:
+def start(cmd: list[str], log: Path, ready, env: dict[str, str] | None = None) -> subprocess.Popen:
     proc = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"})
+                            env={**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **(env or {})})
     deadline = time.time() + 240
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -76,7 +81,7 @@ def serve(folder: Path, work: Path, name: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     proc = start([*SERVE, *SERVE_ARGS, "--host", "127.0.0.1", "--port", str(port), str(folder)], work / f"{name}.log",
-                 lambda: answers(f"{url}/models"))
+                 lambda: answers(f"{url}/models"), SERVE_ENV)
     return proc, url
 
 
@@ -163,8 +168,11 @@ def main() -> int:
                         help="serve both models from paced loopback servers instead of `transformers serve`")
     parser.add_argument("--serve-args", default="", help="more options for both `transformers serve`, e.g. "
                         "'--continuous-batching'")
+    parser.add_argument("--server-threads", type=int, default=max(1, (os.cpu_count() or 2) // 2),
+                        help="torch threads for each `transformers serve` (default: half the cores)")
     args = parser.parse_args()
     SERVE_ARGS[:] = args.serve_args.split()
+    SERVE_ENV.update(OMP_NUM_THREADS=str(args.server_threads))
 
     from models.tiny import build_replicas
 
@@ -174,7 +182,8 @@ def main() -> int:
     figures = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
                "comparisons": args.comparisons, "max_new_tokens": args.max_new_tokens, "serve_args": SERVE_ARGS,
                "runs": {}}
-    figures["servers"] = f"paced at {args.paced:g} tokens/s" if args.paced else "transformers serve " + " ".join(SERVE_ARGS)
+    figures["servers"] = (f"paced at {args.paced:g} tokens/s" if args.paced else
+                          f"transformers serve {' '.join(SERVE_ARGS)} with {args.server_threads} torch thread(s) each")
     try:
         for name, folder in (("gemma", gemma_dir), ("qwen", qwen_dir)):
             if args.paced:
