@@ -7,9 +7,10 @@
 #
 # On the GPU machine it first installs the wheels carried in .whl/ (transformers as pinned,
 # flash-linear-attention, fla-core; it has no internet), then measures the mid pair, the edge
-# Gemma and, while time is left, the large pair, each within what is left of BUDGET_S (8 minutes):
-# a pair cut short keeps what it measured. Only checkpoints whose architecture the registry has
-# checked are measured (models/registry.py says where each came from).
+# Gemmas (E2B, E4B: the small Qwens' architectures are not checked) and, while time is left, the
+# large pair, each within what is left of BUDGET_S (8 minutes): a pair cut short keeps what it
+# measured. Only checkpoints whose architecture the registry has checked are measured
+# (models/registry.py says where each came from).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-benchmarks/results}"
@@ -26,7 +27,7 @@ if [ -d .whl ]; then
 fi
 python -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__, torch.cuda.get_device_name(0))"
 
-for pair in "google/gemma-4-12B-it,Qwen/Qwen3.5-9B" "google/gemma-4-E2B-it" "google/gemma-4-31B-it,Qwen/Qwen3.5-27B"; do
+for pair in "google/gemma-4-12B-it,Qwen/Qwen3.5-9B" "google/gemma-4-E2B-it,google/gemma-4-E4B-it" "google/gemma-4-31B-it,Qwen/Qwen3.5-27B"; do
   left=$(( BUDGET_S - ($(date +%s) - start) ))
   if [ "$left" -lt 60 ]; then
     echo "skipped (time): $pair"

@@ -36,16 +36,33 @@ GEMMA_31B = dict(
 QWEN_27B = dict(
     model_type="qwen3_5", num_hidden_layers=64, hidden_size=5120, intermediate_size=17408, vocab_size=248320,
     num_attention_heads=24, num_key_value_heads=4, head_dim=256,
+    # Not in MODEL-FACTS: 48 value heads is the count whose size matches its 51 GiB (27.3B with the vision
+    # tower; the class default, 32, gives 25.8B = 48 GiB).
+    linear_num_value_heads=48,
 )
 QWEN_9B = dict(model_type="qwen3_5")  # Qwen3_5TextConfig's own defaults are the 9B
-GEMMA_E2B = dict(model_type="gemma4")  # Gemma4TextConfig's own defaults (see architecture_source)
+# The edge models, from Google's own C++ engine (gemma.cpp, gemma/configs.cc: ConfigGemma4_2B_LM and
+# ConfigGemma4_E4B_LM). Their parameter counts agree with MODEL-FACTS' sizes (tests/test_fastpath.py).
+# Not Gemma4TextConfig's defaults (hidden 2304, 30 layers, no shared KV): those give a model of
+# another size, and 30 layers' per-layer table is 2.0B, not the checked 2.35B.
+GEMMA_E2B = dict(
+    model_type="gemma4", num_hidden_layers=35, hidden_size=1536, intermediate_size=6144, use_double_wide_mlp=True,
+    num_kv_shared_layers=20, vocab_size=262144, num_attention_heads=8, num_key_value_heads=1, head_dim=256,
+    global_head_dim=512, sliding_window=512, hidden_size_per_layer_input=256, vocab_size_per_layer_input=262144,
+    layer_types=(["sliding_attention"] * 4 + ["full_attention"]) * 7,
+)
+GEMMA_E4B = dict(
+    model_type="gemma4", num_hidden_layers=42, hidden_size=2560, intermediate_size=10240, num_kv_shared_layers=18,
+    vocab_size=262144, num_attention_heads=8, num_key_value_heads=2, head_dim=256, global_head_dim=512,
+    sliding_window=512, hidden_size_per_layer_input=256, vocab_size_per_layer_input=262144,
+    layer_types=(["sliding_attention"] * 5 + ["full_attention"]) * 7,
+)
+GEMMA_CPP = "gemma.cpp configs.cc (Google's C++ engine); sizes agree with MODEL-FACTS"
 
 
 CHECKPOINTS: tuple[Checkpoint, ...] = (
-    Checkpoint("google/gemma-4-E2B-it", "gemma", 5.1, GEMMA_E2B,
-               "Gemma4TextConfig defaults (said to be E2B; not checked: the assistant config's backbone_hidden_size "
-               "default, 1536, disagrees with their hidden size, 2304)"),
-    Checkpoint("google/gemma-4-E4B-it", "gemma", 7.9),
+    Checkpoint("google/gemma-4-E2B-it", "gemma", 5.1, GEMMA_E2B, GEMMA_CPP),
+    Checkpoint("google/gemma-4-E4B-it", "gemma", 7.9, GEMMA_E4B, GEMMA_CPP),
     Checkpoint("google/gemma-4-12B-it", "gemma", 11.9, GEMMA_12B, "MODEL-FACTS (config.json); layer pattern: config default"),
     Checkpoint("google/gemma-4-26B-A4B-it", "gemma", 25.8),
     Checkpoint("google/gemma-4-31B-it", "gemma", 31.0, GEMMA_31B, "MODEL-FACTS (config.json); layer pattern: config default"),
@@ -54,7 +71,8 @@ CHECKPOINTS: tuple[Checkpoint, ...] = (
     Checkpoint("Qwen/Qwen3.5-4B", "qwen", 4.0),
     Checkpoint("Qwen/Qwen3.5-9B", "qwen", 9.4, QWEN_9B, "Qwen3_5TextConfig defaults (the 9B)"),
     Checkpoint("Qwen/Qwen3.5-27B", "qwen", 27.0, QWEN_27B,
-               "MODEL-FACTS (config.json); linear-attention heads: config defaults, not checked"),
+               "MODEL-FACTS (config.json); linear-attention value heads (48) inferred from its checked size, "
+               "the rest of the linear attention: config defaults"),
     Checkpoint("Qwen/Qwen3.5-35B-A3B", "qwen", 35.0),
 )
 

@@ -79,6 +79,33 @@ def test_gpu_script_smoke(tmp_path, replica_dirs):
     assert list(tmp_path.glob("decode-*.md"))
 
 
+def test_real_size_models_have_the_checked_sizes(replica_dirs):
+    """Every registry architecture, built as the GPU benchmark builds it (on the meta device: no memory),
+    has its checkpoint's checked size: the text decoder and its head are the checkpoint less its vision
+    and audio towers (at most 0.6B). Caught the 27B built with the replica's two linear-attention heads."""
+    import sys
+
+    import torch
+    from transformers import AutoModelForImageTextToText
+
+    from conftest import ROOT
+    from models.registry import CHECKPOINTS
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from realsize import real_size_config
+
+    sizes = {}
+    for known in (c for c in CHECKPOINTS if c.architecture):
+        _, config = real_size_config(known.source)
+        with torch.device("meta"):
+            model = AutoModelForImageTextToText.from_config(config)
+        text = sum(p.numel() for p in model.model.language_model.parameters())
+        head = 0 if config.text_config.tie_word_embeddings else model.lm_head.weight.numel()
+        sizes[known.source] = round((text + head) / 1e9, 2), known.params_b
+    assert len(sizes) >= 6, sizes
+    assert all(checked - 0.6 <= built <= checked + 0.1 for built, checked in sizes.values()), sizes
+
+
 def test_a_failing_compile_falls_back_to_eager(replica_dirs, monkeypatch):
     """Fault injection: compilation raises during the warm-up; the model still loads, on the eager path."""
     import models.generation as generation
