@@ -1,10 +1,10 @@
-"""Video: probe with decord, then decode only the frames a model's processor asks for.
+"""Video: probe with decord, then decode only the frames a model's processor asks for, with PyAV.
 
 `load_video` validates a file (opens it, decodes its first and last frames, checks the
 duration) and keeps only its metadata. Each model then picks its own frame indices with its
 processor's `sample_frames` (the frame budget follows each family's processor) and
 `decode_frames` decodes just those, downscaled at decode time, with their timestamps.
-Nothing here depends on torchcodec or a system FFmpeg.
+Nothing here depends on torchcodec or a system FFmpeg (PyAV's wheels carry their own).
 """
 
 from __future__ import annotations
@@ -62,10 +62,12 @@ def _open(path: Path, width: int = -1, height: int = -1, threads: int = 2):
 
 
 # Sampled frames lie a keyframe interval or more apart, so each costs a seek and a run of
-# decoding from its keyframe: independent work. Several single-threaded readers, each taking a
-# contiguous share of the indices, beat one reader with decoder threads, even past one reader
-# per core (seeks wait on the demuxer): on 2 cores, 32 frames of a 60 s 720p video took about
-# 0.55-0.65 s with 3-4 readers against 0.93 s with one reader of 2 threads (benchmarks/harness.py).
+# decoding from its keyframe: independent work, shared out to several single-threaded readers,
+# each taking a contiguous share of the indices (on 2 cores, 3-4 readers beat one reader with
+# decoder threads). The readers are PyAV's, not decord's: decord's seek cost about 23 ms of CPU
+# even onto a keyframe (it decodes from an earlier one), so 32 frames of a 60 s 720p video took
+# 1.2-1.4 CPU-seconds with decord and 0.7 with PyAV (benchmarks/harness.py; decord still
+# validates the file in `load_video`).
 MAX_READERS = min(4, 2 * (os.cpu_count() or 1))
 MIN_FRAMES_PER_READER = 8
 
@@ -131,24 +133,75 @@ def load_video(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> VideoInput:
     return video
 
 
+def _timeline(path: Path) -> tuple[list[int], list[int]]:
+    """Every frame's timestamp in presentation order, and the keyframes' ones, from the packets alone
+    (no decoding): frame n of the video is the n-th timestamp, as decord counts frames."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames, keys = [], []
+        for packet in container.demux(stream):
+            if packet.pts is None or packet.size == 0:
+                continue
+            frames.append(packet.pts)
+            if packet.is_keyframe:
+                keys.append(packet.pts)
+    return sorted(frames), sorted(keys)
+
+
+def _decode_share(path: Path, wanted: list[int], keys: list[int], size: tuple[int, int], threads: bool) -> list:
+    """The frames with timestamps `wanted` (ascending), seeking only where a keyframe lies between the
+    last frame decoded and the next one wanted (seeking there skips decoding what lies before it)."""
+    import bisect
+
+    import av
+
+    width, height = size
+    out = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO" if threads else "NONE"
+        frames, last = None, None
+        for pts in wanted:
+            key = keys[bisect.bisect_right(keys, pts) - 1] if keys and keys[0] <= pts else None
+            if frames is None or last is None or pts <= last or (key is not None and key > last):
+                container.seek(key if key is not None else pts, stream=stream, backward=True, any_frame=False)
+                frames = container.decode(stream)
+            for frame in frames:
+                last = frame.pts
+                if frame.pts is not None and frame.pts >= pts:
+                    break
+            else:
+                raise ValueError("the stream ended before a sampled frame")
+            # Scaled and converted in one step, bilinear: the frames decord gave (within rounding).
+            out.append(frame.reformat(width, height, format="rgb24", interpolation="BILINEAR").to_ndarray())
+    return out
+
+
 def decode_frames(video: VideoInput, indices: np.ndarray | list[int]) -> np.ndarray:
     """The frames at `indices` as a (n, height, width, 3) uint8 array."""
-    import decord
-
-    indices = [min(max(int(i), 0), video.total_frames - 1) for i in indices]
-    readers = max(1, min(MAX_READERS, len(indices) // MIN_FRAMES_PER_READER))
-    shares = [list(share) for share in np.array_split(indices, readers) if len(share)]
-
-    def decode(share: list[int]) -> np.ndarray:
-        reader = _open(video.path, video.decode_width, video.decode_height, threads=1 if readers > 1 else 2)
-        return reader.get_batch(share).asnumpy()
+    import av
 
     try:
+        timeline, keys = _timeline(video.path)
+        if not timeline:
+            raise ValueError("no video packets")
+        last = min(video.total_frames, len(timeline)) - 1
+        indices = [min(max(int(i), 0), last) for i in indices]
+        unique = sorted(set(indices))
+        readers = max(1, min(MAX_READERS, len(unique) // MIN_FRAMES_PER_READER))
+        shares = [[timeline[i] for i in share] for share in np.array_split(unique, readers) if len(share)]
+        size = (video.decode_width, video.decode_height)
         if len(shares) == 1:
-            return decode(shares[0])
-        from concurrent.futures import ThreadPoolExecutor
+            decoded = _decode_share(video.path, shares[0], keys, size, threads=True)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(len(shares), thread_name_prefix="decode-frames") as pool:
-            return np.concatenate(list(pool.map(decode, shares)))
-    except (decord.DECORDError, RuntimeError) as e:
+            with ThreadPoolExecutor(len(shares), thread_name_prefix="decode-frames") as pool:
+                parts = pool.map(lambda share: _decode_share(video.path, share, keys, size, threads=False), shares)
+                decoded = [frame for part in parts for frame in part]
+    except (av.FFmpegError, ValueError, IndexError) as e:
         raise InputError(video.name, f"frames could not be decoded ({str(e)[:160]})") from None
+    by_index = dict(zip(unique, decoded))
+    return np.stack([by_index[i] for i in indices])

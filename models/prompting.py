@@ -2,7 +2,7 @@
 
 Media placeholders go in the chat messages and the processor expands them, so the token
 counts by modality are read back from the placeholders it actually inserted. Video frames
-are chosen by the model's own video processor (`sample_frames`), decoded here with decord,
+are chosen by the model's own video processor (`sample_frames`), decoded here with PyAV,
 and passed with their metadata so both families put real timestamps on each frame.
 """
 
@@ -61,7 +61,7 @@ def _video_frames(loaded: LoadedModel, video):
         width=video.decode_width,
         height=video.decode_height,
         duration=video.duration_s,
-        video_backend="decord",
+        video_backend="pyav",
     )
     sampler = loaded.processor.video_processor
     wanted = getattr(sampler, "num_frames", None)

@@ -40,7 +40,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {}
-    for name in ("torch", "transformers", "gradio", "decord", "librosa", "pillow", "accelerate"):
+    for name in ("torch", "transformers", "gradio", "decord", "av", "librosa", "pillow", "accelerate"):
         try:
             versions[name] = version(name)
         except PackageNotFoundError:

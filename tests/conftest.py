@@ -52,8 +52,10 @@ def request(prompt: str = "What is shown?", settings: GenerationSettings = GREED
 # --- media made by the tests -------------------------------------------------------------
 
 
-def write_video(path: Path, seconds: float = 2.0, fps: int = 10, size=(160, 120), codec="mpeg4", audio=False):
-    """Encode a small moving-square video with PyAV (optionally with an audio stream too)."""
+def write_video(path: Path, seconds: float = 2.0, fps: int = 10, size=(160, 120), codec="mpeg4", audio=False,
+                gop: int | None = None, b_frames: int = 0):
+    """Encode a small moving-square video with PyAV (optionally with an audio stream too, a keyframe
+    every `gop` frames, and B-frames, which are decoded out of presentation order)."""
     import av
 
     w, h = size
@@ -61,6 +63,9 @@ def write_video(path: Path, seconds: float = 2.0, fps: int = 10, size=(160, 120)
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        if gop:
+            stream.codec_context.gop_size = gop
+        stream.codec_context.max_b_frames = b_frames
         for n in range(frames):
             arr = np.full((h, w, 3), 200, np.uint8)
             x = int(n / frames * (w - 20))

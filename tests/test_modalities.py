@@ -100,18 +100,32 @@ def test_video_metadata_and_frames(tmp_path):
     assert frames.shape == (3, 120, 160, 3) and frames.dtype == np.uint8
 
 
-def test_frames_decoded_by_several_readers_are_one_readers_frames_in_order(tmp_path):
-    """The parallel decode (shares of the indices, one reader each) equals one reader's batch."""
+def test_sampled_frames_are_the_frames_at_those_indices(tmp_path):
+    """The parallel decode (shares of the indices, one reader each, seeking only past a keyframe) gives,
+    for indices in any order, repeated, across keyframes and with B-frames decoded out of order, exactly
+    the frames at those positions of a straight decode of the whole video (decord's, which validated it).
+    decord's own seeking failed this: 20 of these frames came back two frames late (the B-frames)."""
     import decord
 
     from modalities import video as video_module
 
-    video = load_video(write_video(tmp_path / "v.mp4", seconds=8, fps=10))
+    video = load_video(write_video(tmp_path / "v.mp4", seconds=8, fps=10, gop=20, b_frames=2))
     indices = list(np.linspace(0, video.total_frames - 1, 32).astype(int))[::-1][:16] + list(range(0, 80, 5))
-    assert video_module.MAX_READERS > 1 and len(indices) >= 2 * video_module.MIN_FRAMES_PER_READER
+    indices += [19, 20, 21, 40, 40, 79, 0]
+    assert video_module.MAX_READERS > 1 and len(set(indices)) >= 2 * video_module.MIN_FRAMES_PER_READER
+    straight = decord.VideoReader(str(video.path), ctx=decord.cpu(0), width=video.decode_width,
+                                  height=video.decode_height)
+    every = straight.get_batch(list(range(len(straight)))).asnumpy()
+    assert np.array_equal(decode_frames(video, indices), every[indices]), "frames differ or come out of order"
+
+
+def test_downscaled_frames_are_decords_within_rounding(tmp_path):
+    import decord
+
+    video = load_video(write_video(tmp_path / "big.mp4", seconds=2, fps=5, size=(1920, 1080), gop=4))
     one = decord.VideoReader(str(video.path), ctx=decord.cpu(0), width=video.decode_width, height=video.decode_height)
-    expected = one.get_batch(indices).asnumpy()
-    assert np.array_equal(decode_frames(video, indices), expected), "frames differ or come out of order"
+    diff = np.abs(decode_frames(video, [0, 3, 9]).astype(int) - one.get_batch([0, 3, 9]).asnumpy().astype(int))
+    assert diff.mean() < 0.1, diff.mean()
 
 
 def test_large_video_is_decoded_downscaled(tmp_path):
