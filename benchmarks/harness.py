@@ -1,6 +1,6 @@
 """Harness figures on the replicas: what the engine adds over bare `generate`, and media decoding cost.
 
-    python benchmarks/harness.py [--pairs 30] [--tokens 128] [--out FILE.json]
+    python benchmarks/harness.py [--pairs 240] [--tokens 32] [--out FILE.json]
 
 Prints, for each model:
 - the overhead of the engine's streaming generation (streamer, thinking split, incremental
@@ -17,6 +17,10 @@ as the engine runs it: on a shared VM the thread and core a generation runs on a
 time by up to +-10%, in either direction, which would otherwise be read as the engine's cost;
 everything warm in one process; the two
 variants run in interleaved pairs (ABBA order, so a drift on a shared machine hits both alike),
+and short ones: on the shared VM this was measured on, the CPU's speed changes in phases of a
+few seconds (the same 128-token generation took 0.50 s for a dozen runs, then 0.88 s for the
+next few), so a pair of 1.4 s often straddles a change and its ratio is noise; pairs of 32
+tokens (~0.4 s) mostly do not, and 240 of them gave intervals a third as wide in the same time;
 the garbage collector run before and paused during each timed call; both the ratio of the
 medians and the median of the per-pair ratios, each with a bootstrap 95% interval, and a
 warning when an interval is wider than the target. The machine's load is printed with them.
@@ -226,9 +230,9 @@ def media(sides, repeats: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", type=int, default=30, help="interleaved pairs per overhead figure")
+    parser.add_argument("--pairs", type=int, default=240, help="interleaved pairs per overhead figure")
     parser.add_argument("--repeats", type=int, default=7, help="runs per media figure")
-    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--tokens", type=int, default=32, help="new tokens per generation (see above)")
     # The replicas are too small to gain from intra-op threads, and on two cores a second
     # torch thread fights the harness's own thread for a core; one keeps the figures stable.
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")

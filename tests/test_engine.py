@@ -139,6 +139,18 @@ def test_greedy_runs_repeat_exactly(comparator):
         assert a.results[key].metrics.output_tokens == b.results[key].metrics.output_tokens
 
 
+def test_sampled_runs_repeat_with_their_seed(comparator):
+    """Sampling draws from the seeded generator: the same seed gives the same answer, another seed
+    (almost surely, over 24 tokens of a random-weight model) another one."""
+    def sampled(seed):
+        settings = GenerationSettings(max_new_tokens=24, temperature=1.0, top_p=1.0, seed=seed)
+        return {k: r.text for k, r in comparator.run(request("Say something.", settings)).results.items()}
+
+    first = sampled(7)
+    assert sampled(7) == first
+    assert all(sampled(8)[k] != first[k] for k in first)
+
+
 def test_sequential_order_alternates(sides):
     comparator = Comparator(sides)
     orders = [comparator.run(request(settings=GenerationSettings(max_new_tokens=2, temperature=0))).order for _ in range(3)]
