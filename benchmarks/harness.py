@@ -1,6 +1,6 @@
 """Harness figures on the replicas: what the engine adds over bare `generate`, and media decoding cost.
 
-    python benchmarks/harness.py [--pairs 240] [--tokens 32] [--out FILE.json]
+    python benchmarks/harness.py [--pairs 240] [--tokens 32] [--skip-compare] [--out FILE.json]
 
 Prints, for each model:
 - the overhead of the engine's streaming generation (streamer, thinking split, incremental
@@ -157,7 +157,7 @@ def make_audio(path: Path, seconds: int = 30, rate: int = 44_100) -> Path:
     return path
 
 
-def overhead(sides, pairs: int, tokens: int) -> dict:
+def overhead(sides, pairs: int, tokens: int, compare: bool = True) -> dict:
     import torch
 
     settings = GenerationSettings(max_new_tokens=tokens, min_new_tokens=tokens, temperature=0.0)
@@ -199,9 +199,11 @@ def overhead(sides, pairs: int, tokens: int) -> dict:
         def whole():
             solo.run(request)
 
-        figures[key] = {"engine": paired(bare, engine, pairs), "compare": paired(by_hand, whole, pairs)}
-        print(describe_overhead(f"{key:5s} generate vs streaming engine      ", figures[key]["engine"]))
-        print(describe_overhead(f"{key:5s} processor+generate vs compare    ", figures[key]["compare"]))
+        figures[key] = {"engine": paired(bare, engine, pairs)}
+        print(describe_overhead(f"{key:5s} generate vs streaming engine      ", figures[key]["engine"]), flush=True)
+        if compare:
+            figures[key]["compare"] = paired(by_hand, whole, pairs)
+            print(describe_overhead(f"{key:5s} processor+generate vs compare    ", figures[key]["compare"]), flush=True)
     return figures
 
 
@@ -238,6 +240,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the overhead runs to one core")
     parser.add_argument("--skip-media", action="store_true")
+    parser.add_argument("--skip-compare", action="store_true", help="only the engine's overhead (half the time)")
     parser.add_argument("--out", help="write every figure and sample here (JSON)")
     args = parser.parse_args()
     import torch
@@ -255,7 +258,7 @@ def main() -> None:
     if not args.no_pin:  # one core for the overheads; the media figures use every core, as the app does
         os.sched_setaffinity(0, {max(cores)})
     report["pinned_to_core"] = None if args.no_pin else max(cores)
-    report["overhead"] = overhead(sides, args.pairs, args.tokens)
+    report["overhead"] = overhead(sides, args.pairs, args.tokens, compare=not args.skip_compare)
     os.sched_setaffinity(0, cores)
     if not args.skip_media:
         report["media"] = media(sides, args.repeats)
