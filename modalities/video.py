@@ -202,6 +202,8 @@ def decode_frames(video: VideoInput, indices: np.ndarray | list[int]) -> np.ndar
                 parts = pool.map(lambda share: _decode_share(video.path, share, keys, size, threads=False), shares)
                 decoded = [frame for part in parts for frame in part]
     except (av.FFmpegError, ValueError, IndexError) as e:
-        raise InputError(video.name, f"frames could not be decoded ({str(e)[:160]})") from None
+        # FFmpeg's reason alone: its str() adds an error number and the file's path.
+        reason = e.strerror if isinstance(e, av.FFmpegError) else str(e)
+        raise InputError(video.name, f"frames could not be decoded ({str(reason)[:160]})") from None
     by_index = dict(zip(unique, decoded))
     return np.stack([by_index[i] for i in indices])

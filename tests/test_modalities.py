@@ -128,6 +128,14 @@ def test_downscaled_frames_are_decords_within_rounding(tmp_path):
     assert diff.mean() < 0.1, diff.mean()
 
 
+def test_a_video_that_no_longer_decodes_is_named_without_path_or_errno(tmp_path):
+    video = load_video(write_video(tmp_path / "v.mp4", seconds=2, fps=10))
+    video.path.write_bytes(b"\x00" * 4096)  # replaced after it was validated
+    with pytest.raises(InputError, match="video 'v.mp4': frames could not be decoded") as caught:
+        decode_frames(video, [0, 10])
+    assert "/" not in str(caught.value) and "Errno" not in str(caught.value), caught.value
+
+
 def test_large_video_is_decoded_downscaled(tmp_path):
     video = load_video(write_video(tmp_path / "big.mp4", seconds=0.5, fps=4, size=(1920, 1080)))
     assert max(video.decode_width, video.decode_height) <= Limits().max_decode_side
