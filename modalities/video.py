@@ -22,8 +22,8 @@ from .errors import InputError
 from .files import check_file, describe
 from .limits import DEFAULT_LIMITS, Limits
 
-# decord's readers are not safe to share between threads; each call opens its own,
-# and opening is serialised because decord's demuxer setup is not thread-safe either.
+# decord (validation only) is not safe to share between threads: each validation opens its own
+# reader, and opening is serialised because decord's demuxer setup is not thread-safe either.
 _OPEN_LOCK = threading.Lock()
 
 
@@ -53,12 +53,12 @@ def _decode_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
 
-def _open(path: Path, width: int = -1, height: int = -1, threads: int = 2):
+def _open(path: Path):
     import decord
 
     decord.logging.set_level(decord.logging.QUIET)  # FFmpeg's own log lines would reach stderr
     with _OPEN_LOCK, _quiet_stderr():
-        return decord.VideoReader(str(path), ctx=decord.cpu(0), width=width, height=height, num_threads=threads)
+        return decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=2)
 
 
 # Sampled frames lie a keyframe interval or more apart, so each costs a seek and a run of
