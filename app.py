@@ -144,6 +144,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--arena", metavar="DIR", default=os.environ.get("COMPARE_ARENA", "arena"),
         help="where blind-mode votes are kept, one line each in DIR/votes.jsonl (COMPARE_ARENA; default: arena/)",
     )
+    from preference.policy import VotePolicy
+
+    policy = VotePolicy()
+    parser.add_argument(
+        "--vote-min-tokens", type=int, metavar="N", default=int(os.environ.get("COMPARE_VOTE_MIN_TOKENS", policy.min_tokens)),
+        help=f"a vote needs both answers at least N tokens long (COMPARE_VOTE_MIN_TOKENS; default {policy.min_tokens})",
+    )
+    parser.add_argument(
+        "--vote-min-read", type=float, metavar="S", default=float(os.environ.get("COMPARE_VOTE_MIN_READ_S", policy.min_read_s)),
+        help=f"a vote is taken S seconds after both answers finished, not sooner (COMPARE_VOTE_MIN_READ_S; default "
+        f"{policy.min_read_s:g})",
+    )
+    parser.add_argument(
+        "--votes-per-hour", type=int, metavar="N", default=int(os.environ.get("COMPARE_VOTES_PER_HOUR", policy.max_votes)),
+        help=f"votes counted per visitor (address, and session) in any hour; the rest are refused and counted as "
+        f"dropped (COMPARE_VOTES_PER_HOUR; default {policy.max_votes})",
+    )
+    parser.add_argument(
+        "--behind-proxy", action="store_true",
+        default=os.environ.get("COMPARE_BEHIND_PROXY", "1" if os.environ.get("SPACE_ID") else "") not in ("", "0"),
+        help="the app is served through a proxy that appends the visitor's address to X-Forwarded-For: the vote "
+        "limits read it there (COMPARE_BEHIND_PROXY=1; the default on a Hugging Face Space)",
+    )
     parser.add_argument("--replay", metavar="PATH", help="serve a recorded session for replay (no models load)")
     commands = parser.add_subparsers(dest="command")
 
@@ -265,8 +288,11 @@ def run_app(args) -> int:
         args.model_options, make_sides(args.model_options, say),
         parallel=args.parallel, timeout_s=args.timeout, limits=limits,
     )
+    from preference.policy import VotePolicy
+
+    policy = VotePolicy(min_tokens=args.vote_min_tokens, min_read_s=args.vote_min_read, max_votes=args.votes_per_hour)
     demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models, arena_dir=args.arena,
-                      draft=args.draft)
+                      draft=args.draft, vote_policy=policy, behind_proxy=args.behind_proxy)
     _launch(demo, args, max_file_bytes=limits.max_file_bytes, concurrency=comparisons_at_once(args, say))
     return EXIT_OK
 

@@ -201,7 +201,7 @@ def run_leaderboard(args) -> int:
     """`leaderboard DIR`: the arena's votes counted, printed (or written to --out) as html, md or json."""
     from pathlib import Path
 
-    from preference.leaderboard import leaderboard, to_html, to_markdown
+    from preference.leaderboard import leaderboard, to_html, to_json, to_markdown
     from preference.votes import read_votes
 
     try:
@@ -210,7 +210,7 @@ def run_leaderboard(args) -> int:
         say(f"error: {e}")
         return EXIT_BAD_INPUT
     board = leaderboard(votes, dropped, include_replicas=args.include_replicas)
-    text = {"json": lambda b: json.dumps(b, indent=2, ensure_ascii=False) + "\n", "md": to_markdown, "html": to_html}[
+    text = {"json": to_json, "md": to_markdown, "html": to_html}[
         args.format
     ](board)
     if args.out:

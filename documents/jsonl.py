@@ -80,8 +80,8 @@ def read(path: Path) -> tuple[list[Line], list[str]]:
                 record = json.loads(text)
                 if not isinstance(record, dict):
                     raise ValueError("not a JSON object")
-            except ValueError as e:
-                problems.append(f"line {number} skipped: corrupt ({str(e)[:80]})")
+            except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than the parser goes
+                problems.append(f"line {number} skipped: corrupt ({str(e)[:80] or 'nested too deep'})")
                 continue
             lines.append(Line(number, record))
     return lines, problems

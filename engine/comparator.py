@@ -83,8 +83,6 @@ class Comparator:
             self._sides = MappingProxyType({**self._sides, side.key: side})
 
     def _order(self) -> list[str]:
-        if self.parallel:
-            return list(SIDES)
         with self._lock:
             first_gemma = self._runs % 2 == 0
             self._runs += 1
@@ -171,16 +169,19 @@ class Comparator:
         stop_event: threading.Event | None = None,
         histories: dict[str, list[Turn]] | None = None,
         inputs: Inputs | None = None,
+        order: list[str] | None = None,
     ) -> Iterator[ComparisonResult]:
         """Yield the comparison as it fills in; the last yield is complete. Raises InputError first.
 
         `inputs` are the request's already validated inputs, where the caller validated it itself.
+        `order` (sequential mode) is the caller's own run order, such as a blind comparison's draw;
+        without it the sides take turns going first, and a given order leaves that turn-taking be.
         """
         sides = self._sides  # a model switched during this comparison is seen by the next one
         inputs = self.check(request, inputs, sides)
         stop_event = stop_event or threading.Event()
         histories = histories or {}
-        order = self._order()
+        order = list(SIDES) if self.parallel else (list(order) if order else self._order())
         state = self._new_result(sides, request, inputs, order)
         runs = {
             k: self._run_side(sides[k], inputs, request, state.results[k], stop_event, histories.get(k, []), state.turns)

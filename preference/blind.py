@@ -1,10 +1,15 @@
 """Blind comparisons: the two answers as "Model A" and "Model B" until the visitor has voted.
 
-Which side is A is drawn at random for each comparison, apart from the order the engine runs
-the two in, so neither the column nor the order says which model answered. Until the vote,
-`neutral` is all anyone is shown: status, answer and thinking text under the neutral label,
-and never a family, checkpoint, metric, note or error message (each can name its model).
-Inputs that only one model takes would give it away, so `check_blind` refuses them.
+Three things are drawn for each comparison from a secure source and kept on the server: which
+side is A, which side runs first (`draw_order`; never the Compare tab's alternation, so nothing
+carries from one comparison to the next), and the sampling seed (`blind_settings`; kept in the
+vote line, so the same prompt twice gives two different pairs of answers). Until the vote,
+`neutral` is all anyone is shown, and only once both answers are complete: status, answer and
+thinking text under the neutral label, never a family, checkpoint, metric, note or error message
+(each can name its model), nor which answer came first. Both columns have the same shape: with
+thinking off neither shows a thinking block (stray thinking is kept in the result, shown with the
+reveal); with thinking on both do, "(none)" where a model gave none. Inputs that only one model
+takes would give it away, so `check_blind` refuses them.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 
 from engine.results import ComparisonResult, Status
 from modalities.errors import InputError
-from modalities.request import Inputs
+from modalities.request import MAX_SEED, GenerationSettings, Inputs
 from modalities.routing import route
 from models.families import LABELS, SIDES
 
@@ -45,6 +50,17 @@ def draw_a_side() -> str:
     return secrets.choice(SIDES)
 
 
+def draw_order() -> list[str]:
+    """Which side runs first in this blind comparison, drawn apart from which side is A."""
+    first = secrets.choice(SIDES)
+    return [first, *(k for k in SIDES if k != first)]
+
+
+def blind_settings(max_new_tokens: int, thinking: bool) -> GenerationSettings:
+    """The default identical sampling for both models, with a fresh seed for every blind comparison."""
+    return GenerationSettings(max_new_tokens=max_new_tokens, thinking=thinking, seed=secrets.randbelow(MAX_SEED + 1))
+
+
 @dataclass
 class BlindRound:
     """One blind comparison of a session, waiting for its vote (kept in that session's state only)."""
@@ -52,8 +68,9 @@ class BlindRound:
     result: ComparisonResult
     a_side: str
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    finished_at: float = field(default_factory=time.time)
+    finished_at: float = field(default_factory=time.monotonic)  # when both answers were complete
     vote: str | None = None
+    refused: str | None = None  # why a vote on it was refused for good (preference.votes)
 
     def side(self, position: str) -> str:
         return self.a_side if position == "A" else next(k for k in SIDES if k != self.a_side)
@@ -64,24 +81,37 @@ class BlindRound:
         return all(r.status == Status.DONE for r in self.result.results.values())
 
 
-def neutral_answer(result) -> dict:
+NO_THINKING = "(none)"
+
+
+def neutral_answer(result, thinking: bool) -> dict:
     failed = result.status == Status.ERROR
     return {
         "status": result.status.value,
         "text": result.text,
-        "thinking": result.thinking,
+        # One shape for both columns: a thinking block in both or in neither.
+        "thinking": (result.thinking or NO_THINKING) if thinking else "",
         # An error message can name its model or checkpoint: the reason is shown after the vote.
         **({"error": "this answer failed; the reason is shown once the models are revealed"} if failed else {}),
     }
 
 
 def neutral(result: ComparisonResult, a_side: str, comparison: str | None = None) -> dict:
-    """What a blind comparison shows before the vote: answers under A and B, nothing else."""
+    """What a blind comparison shows before the vote: answers under A and B, nothing else.
+
+    Only of a finished comparison: while it runs, which answer is growing would say which model
+    runs first, and how fast (the page shows `answering` for both until both are done).
+    """
+    if not result.done:
+        return {"done": False, "answers": {p: {"status": Status.RUNNING.value, "text": "", "thinking": ""}
+                                           for p in POSITIONS}}
     b_side = next(k for k in SIDES if k != a_side)
+    thinking = result.request.settings.thinking
     return {
         **({"comparison": comparison} if comparison else {}),
         "done": result.done,
-        "answers": {"A": neutral_answer(result.results[a_side]), "B": neutral_answer(result.results[b_side])},
+        "answers": {"A": neutral_answer(result.results[a_side], thinking),
+                    "B": neutral_answer(result.results[b_side], thinking)},
     }
 
 

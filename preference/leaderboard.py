@@ -1,13 +1,18 @@
 """The leaderboard: what the lasting votes say, with intervals, as JSON, Markdown or a self-contained page.
 
-`leaderboard` computes every number once, as a JSON-ready dict; `to_markdown` and `to_html`
-only lay it out, so the app's tab and `python app.py leaderboard` cannot disagree. Ties and
-"both bad" count half a win for each side, everywhere. Votes cast on the offline replicas are
-left out unless `include_replicas`; what was left out, and why, is part of the result.
+`leaderboard` computes every number once, as a JSON-ready dict; `to_json`, `to_markdown` and
+`to_html` only lay it out, so the app's tab and `python app.py leaderboard` cannot disagree. Ties
+and "both bad" count half a win for each side, everywhere. Votes cast on the offline replicas are
+left out unless `include_replicas`; what was left out, and why, is part of the result. Beside the
+plain ratings: the same ratings controlled for the answers' length and Markdown (preference.ratings),
+with each feature's weight and how far each rating moved. A rank counts the checkpoints whose whole
+interval lies above this one's, plus one, so checkpoints the votes cannot yet tell apart share a rank.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import statistics
 from collections import defaultdict
 from pathlib import Path
@@ -17,8 +22,8 @@ from documents.markdown import esc as md
 from documents.intervals import wilson
 from models.families import LABELS, SIDES
 
-from .ratings import RESAMPLES, SEED, Outcome, bradley_terry
-from .votes import Vote
+from .ratings import RESAMPLES, SEED, Outcome, Rating, bradley_terry, style_controlled
+from .votes import STYLE_FEATURES, Vote
 
 REPLICAS_LEFT_OUT = "offline replica (counted with --include-replicas)"
 
@@ -69,6 +74,25 @@ def _latency(votes: list[Vote]) -> dict:
     return out
 
 
+def _style_difference(vote: Vote) -> tuple[float, ...]:
+    """Each style feature as (Gemma's − Qwen's) / (Gemma's + Qwen's): −1 to 1, 0 when both are equal."""
+    g, q = (vote.style[k] for k in SIDES)
+    return tuple((g[f] - q[f]) / (g[f] + q[f]) if g[f] + q[f] else 0.0 for f in STYLE_FEATURES)
+
+
+def _rated(ratings: list[Rating], names: dict[str, str]) -> list[dict]:
+    return [
+        {"rank": 1 + sum(o.low > r.high for o in ratings), "checkpoint": r.player, "model": names.get(r.player, r.player),
+         "rating": r.rating, "ci95": [r.low, r.high], "votes": r.votes}
+        for r in ratings
+    ]
+
+
+def friendly(source: str, side: str) -> str:
+    """A checkpoint as a visitor knows it: its family and its short name, never a server folder."""
+    return f"{LABELS[side]} · {short(source)}"
+
+
 def leaderboard(votes: list[Vote], dropped: dict[str, int] | None = None, include_replicas: bool = False) -> dict:
     """Every figure of the leaderboard from `votes` (as read by preference.votes.read_votes)."""
     dropped = dict(dropped or {})
@@ -77,9 +101,15 @@ def leaderboard(votes: list[Vote], dropped: dict[str, int] | None = None, includ
         votes = [v for v in votes if not v.replica]
         if replicas:
             dropped[REPLICAS_LEFT_OUT] = replicas
-    ratings = bradley_terry(
-        [Outcome(v.sources[SIDES[0]], v.sources[SIDES[1]], v.score(SIDES[0])) for v in votes]
-    )
+    names = {v.sources[k]: friendly(v.sources[k], k) for v in votes for k in SIDES}
+    g, q = SIDES
+    outcomes = [Outcome(v.sources[g], v.sources[q], v.score(g), _style_difference(v)) for v in votes]
+    plain = _rated(bradley_terry(outcomes), names)
+    controlled_ratings, weights = style_controlled(outcomes, STYLE_FEATURES)
+    controlled = _rated(controlled_ratings, names)
+    before = {r["checkpoint"]: r["rating"] for r in plain}
+    for r in controlled:
+        r["moved"] = round(r["rating"] - before[r["checkpoint"]], 1)
     breakdown = {}
     for name, key in (("modality", lambda v: v.modality), ("thinking", lambda v: "on" if v.thinking else "off")):
         groups = defaultdict(list)
@@ -89,16 +119,35 @@ def leaderboard(votes: list[Vote], dropped: dict[str, int] | None = None, includ
     return {
         "votes": len(votes),
         "dropped": dropped,
+        "flagged": {"burst": sum(v.burst for v in votes)},
         "replicas_included": include_replicas,
         "pairs": _pairs(votes),
-        "ratings": [
-            {"checkpoint": r.player, "rating": r.rating, "ci95": [r.low, r.high], "votes": r.votes} for r in ratings
-        ],
+        "ratings": plain,
+        "length_controlled": {
+            "ratings": controlled,
+            "weights": [{"feature": w.feature, "weight": w.weight, "ci95": [w.low, w.high]} for w in weights],
+            "unused": [f for f in STYLE_FEATURES if f not in {w.feature for w in weights}],
+        },
         "breakdown": breakdown,
         "position": _position(votes),
         "latency": _latency(votes),
         "bootstrap": {"resamples": RESAMPLES, "seed": SEED},
     }
+
+
+def _finite(value):
+    """The board with every NaN or infinity (a hand-edited file can hold them) as null: valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_json(board: dict) -> str:
+    return json.dumps(_finite(board), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 # --- layout --------------------------------------------------------------------------------
@@ -128,16 +177,26 @@ def _rows(board: dict) -> dict[str, tuple[list[str], list[list[str]]]]:
                  f"{LABELS[g]} win rate (95% CI)"]
 
     def pair_rows(pairs, prefix=()):
-        return [[*prefix, short(p[g]), short(p[q]), str(p["votes"]), str(p[f"{g}_wins"]), str(p["ties"]),
+        return [[*prefix, friendly(p[g], g), friendly(p[q], q), str(p["votes"]), str(p[f"{g}_wins"]), str(p["ties"]),
                  str(p["both_bad"]), str(p[f"{q}_wins"]), f"{_pct(p[f'{g}_win_rate'])} ({_ci(p['ci95'])})"]
                 for p in pairs]
 
     position, latency = board["position"], board["latency"]
     return {
-        "Ratings (Bradley–Terry, 95% bootstrap interval)": (
-            ["checkpoint", "rating", "95% CI", "votes"],
-            [[short(r["checkpoint"]), f"{r['rating']:.0f}", f"{r['ci95'][0]:.0f}–{r['ci95'][1]:.0f}", str(r["votes"])]
+        "Ratings (Bradley–Terry, 95% interval)": (
+            ["rank", "model", "rating", "95% CI", "votes"],
+            [[str(r["rank"]), r["model"], f"{r['rating']:.0f}", f"{r['ci95'][0]:.0f}–{r['ci95'][1]:.0f}", str(r["votes"])]
              for r in board["ratings"]],
+        ),
+        "Ratings controlled for length and Markdown": (
+            ["rank", "model", "rating", "95% CI", "moved"],
+            [[str(r["rank"]), r["model"], f"{r['rating']:.0f}", f"{r['ci95'][0]:.0f}–{r['ci95'][1]:.0f}",
+              f"{r['moved']:+.0f}"] for r in board["length_controlled"]["ratings"]],
+        ),
+        "Style weights (Elo points per unit of spread of the difference)": (
+            ["feature", "weight", "95% CI"],
+            [[w["feature"], f"{w['weight']:+.0f}", f"{w['ci95'][0]:+.0f} to {w['ci95'][1]:+.0f}"]
+             for w in board["length_controlled"]["weights"]],
         ),
         "Pairs": (pair_head, pair_rows(board["pairs"])),
         "By modality": (["modality", *pair_head],
@@ -160,14 +219,17 @@ def _rows(board: dict) -> dict[str, tuple[list[str], list[list[str]]]]:
 def summary_line(board: dict) -> str:
     dropped = sum(board["dropped"].values())
     reasons = "; ".join(f"{n} {why}" for why, n in board["dropped"].items())
-    used = board["votes"]
-    return f"{used} vote{'' if used == 1 else 's'} used, {dropped} dropped" + (f" ({reasons})" if reasons else "") + "."
+    used, bursts = board["votes"], board.get("flagged", {}).get("burst", 0)
+    return (f"{used} vote{'' if used == 1 else 's'} used, {dropped} dropped" + (f" ({reasons})" if reasons else "") + "."
+            + (f" {bursts} of the votes used came in a burst from one visitor (flagged `burst`)." if bursts else ""))
 
 
 HOW_TO_READ = (
     "Ties and \"both bad\" count half a win for each side. An interval that contains 50% (or ratings whose "
-    "intervals overlap) means the votes do not yet say which is preferred. A left win rate away from 50% "
-    "means the layout leans: Model A is always the left column, and which model is A is drawn at random."
+    "intervals overlap, and so share a rank) means the votes do not yet say which is preferred. The controlled "
+    "ratings credit what the answers' length and Markdown explain to those, not to the model; a rating that "
+    "moved a lot was partly won by style. A left win rate away from 50% means the layout leans: Model A is "
+    "always the left column, and which model is A is drawn at random."
 )
 
 
@@ -196,8 +258,8 @@ def _ratings_chart(board: dict) -> str:
     values = [r["rating"] for r in ratings]
     errors = [[r["rating"] - r["ci95"][0] for r in ratings], [r["ci95"][1] - r["rating"] for r in ratings]]
     ax.errorbar(values, ys, xerr=errors, fmt="o", capsize=4, color="#4477aa")
-    ax.set_yticks(list(ys), [short(r["checkpoint"]) for r in ratings])
-    ax.set_xlabel("rating (95% bootstrap interval)")
+    ax.set_yticks(list(ys), [r["model"] for r in ratings])
+    ax.set_xlabel("rating (95% interval)")
     ax.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     return svg(fig)
@@ -212,7 +274,7 @@ def _win_rate_chart(board: dict) -> str:
     g, q = SIDES
     rows = [("all", board["pairs"])] + [(b["value"], b["pairs"]) for key in ("modality", "thinking")
                                         for b in board["breakdown"][key]]
-    bars = [(f"{label}: {short(p[g])} vs {short(p[q])}", p) for label, pairs in rows for p in pairs]
+    bars = [(f"{label}: {friendly(p[g], g)} vs {friendly(p[q], q)}", p) for label, pairs in rows for p in pairs]
     fig, ax = plt.subplots(figsize=(7, 0.5 + 0.4 * len(bars)), dpi=100)
     for y, (_, p) in enumerate(reversed(bars)):
         rate = p[f"{g}_win_rate"]

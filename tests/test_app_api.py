@@ -227,6 +227,36 @@ def test_a_blind_comparison_names_no_model_until_the_vote(server):
         _blind(client, "Listen", audio=SAMPLES / "question.wav")
 
 
+def test_nothing_before_the_vote_tells_the_models_apart(server):
+    """Over 20 blind rounds, every update before the last shows both columns alike, and a guess of
+    which model is A from the shape of what is shown (which column changed first, thinking blocks,
+    the round's parity, which column's answer is longer) is right no more often than chance allows."""
+    from gradio_client import handle_file  # noqa: F401  (the same client as the page's API)
+
+    client = Client(server.url, verbose=False)
+    guesses = {"changed first": 0, "thinking block": 0, "parity": 0, "longer answer": 0}
+    for n in range(20):
+        job = client.submit(prompt=f"Round {n}: which is better?", image_files=None, video_file=None, audio_file=None,
+                            thinking=False, max_new_tokens=8, api_name="/blind_compare")
+        job.result()
+        updates = job.outputs()
+        *before, final = updates
+        for out in before:
+            _, chat_a, chat_b, status_a, status_b, *_ = out
+            assert chat_a == chat_b and status_a.replace("Model A", "Model B") == status_b, out[:5]
+        _, chat_a, chat_b, *_, shown = final
+        *_, revealed = client.predict("tie", api_name="/vote")
+        a_is_gemma = revealed["A"]["side"] == "gemma"
+        first_changed = next((("A" if o[1] != o[2] else "B") for o in before if o[1] != o[2]), "A")
+        guesses["changed first"] += (first_changed == "A") == a_is_gemma
+        guesses["thinking block"] += any(m.get("metadata") for m in chat_a) == a_is_gemma
+        guesses["parity"] += (n % 2 == 0) == a_is_gemma
+        texts = {p: shown["answers"][p]["text"] for p in "AB"}
+        guesses["longer answer"] += (len(texts["A"]) >= len(texts["B"])) == a_is_gemma
+    # Right 17 or more times of 20 has a chance of 0.13% for a guess that knows nothing.
+    assert all(right <= 16 for right in guesses.values()), guesses
+
+
 def test_the_leaderboard_tab_and_the_command_agree(server):
     import json
     import subprocess

@@ -312,3 +312,17 @@ def test_the_blind_page_names_the_models_only_after_the_vote(server, page):
         expect(arena).to_contain_text(name)
         expect(page.locator("#arena-table")).to_contain_text(name)
     expect(page.locator("#vote-a")).to_be_disabled()
+    # The reveal's table in the page's order: Model A, the left column, first.
+    expect(page.locator("#arena-table th").nth(1)).to_contain_text("Model A:")
+    expect(page.locator("#arena-intro")).to_contain_text("your prompt, your uploads, both answers and your vote")
+    # "New round" takes the focus after the vote; Enter on it clears the round and returns to the prompt.
+    expect(page.locator("#arena-new-round")).to_be_focused(timeout=10_000)
+    page.keyboard.press("Enter")
+    expect(page.locator("#arena-prompt textarea")).to_be_focused(timeout=10_000)
+    expect(page.locator("#arena-prompt textarea")).to_have_value("")
+    expect(page.locator("#arena-reveal")).not_to_contain_text("Your vote")
+    # The leaderboard is counted when its tab opens: on a server of replicas, their votes, under the banner.
+    page.get_by_role("tab", name="Leaderboard").click()
+    expect(page.locator("#leaderboard")).to_contain_text("offline replicas", timeout=30_000)
+    expect(page.locator("#leaderboard")).to_contain_text("Ratings controlled for length and Markdown")
+    expect(page.locator("#leaderboard th").first).to_have_text("rank")

@@ -17,6 +17,7 @@ import gradio as gr
 
 from engine.slots import ModelSlots
 from models.tiny import TINY_NOTICE
+from preference.policy import VotePolicy
 
 from .arena import ArenaTab, leaderboard_tab
 from .compare import CompareTab
@@ -25,14 +26,16 @@ from .evaluate import evaluate_tab
 
 def build_demo(
     slots: ModelSlots, tiny: bool = False, record_dir: str | Path | None = None, lock_models: bool = False,
-    arena_dir: str | Path | None = None, draft: bool = False,
+    arena_dir: str | Path | None = None, draft: bool = False, vote_policy: VotePolicy = VotePolicy(),
+    behind_proxy: bool = False,
 ) -> gr.Blocks:
     """The app's Blocks. Loads nothing: the caller fills `slots` before or after.
 
     With `record_dir` (the operator's --record) every comparison is recorded there, and each
     visitor can download their own; without it nothing is recorded. `lock_models` shows the models but
     lets no visitor switch them (the slots are shared by every session). With `arena_dir` (the
-    operator's --arena) the Arena tab keeps its votes there and the Leaderboard tab counts them.
+    operator's --arena) the Arena tab keeps its votes there, under `vote_policy`, and the Leaderboard
+    tab counts them (the replicas' votes too, by default, when the models are replicas).
     """
     with gr.Blocks(title="Gemma 4 vs Qwen 3.5", analytics_enabled=False) as demo:
         gr.Markdown("# Gemma 4 vs Qwen 3.5\nOne input, two models, honest timing side by side.")
@@ -42,9 +45,9 @@ def build_demo(
             CompareTab(slots, record_dir, lock_models, draft).build()
         if arena_dir is not None:
             with gr.Tab("Arena (blind)"):
-                ArenaTab(slots, arena_dir).build()
-            with gr.Tab("Leaderboard"):
-                leaderboard_tab(arena_dir)
+                ArenaTab(slots, arena_dir, vote_policy, behind_proxy).build()
+            with gr.Tab("Leaderboard") as board:
+                leaderboard_tab(arena_dir, board, replicas=tiny)
         with gr.Tab("Evaluate"):
             evaluate_tab(slots)
     return demo

@@ -1,7 +1,8 @@
 """The Arena tab (blind comparisons and votes) and the Leaderboard tab (what the votes say).
 
-Blind: the two answers stream as "Model A" and "Model B" (preference.blind draws which is which);
-until the vote the page and the API show only what `preference.blind.neutral` allows. The round
+Blind: the two answers appear together, once both are done, as "Model A" and "Model B"
+(preference.blind draws which is which, the run order and the seed); until the vote the page and
+the API show only what `preference.blind.neutral` allows. The round
 waiting for a vote lives in the session's `gr.State`, so a vote can only be for a comparison this
 server ran in this session, and `VoteBook` takes one vote per comparison. After the vote the
 names, checkpoints and the full comparison table are shown.
@@ -10,6 +11,7 @@ names, checkpoints and the full comparison table are shown.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -19,41 +21,56 @@ from engine.slots import ModelSlots
 from modalities.errors import InputError
 from modalities.request import CompareRequest, GenerationSettings
 from models.families import LABELS
-from preference.blind import POSITIONS, BlindRound, check_blind, draw_a_side, neutral, reveal
-from preference.leaderboard import leaderboard, to_markdown
+from preference.blind import (POSITIONS, BlindRound, blind_settings, check_blind, draw_a_side, draw_order, neutral,
+                              reveal)
+from preference.leaderboard import leaderboard, to_json, to_markdown
+from preference.policy import VotePolicy
 from preference.votes import CHOICES, VoteBook, VoteRefused, read_votes
 
-from .compare import file_paths, gpu, paced
+from .compare import file_paths, gpu
 from .format import comparison_table, safe_markdown, user_message
-from .session import MODELS_QUEUE, StopSwitches, visitor_id
+from .session import MODELS_QUEUE, StopSwitches, client_address, visitor_id
 
 INTRO = (
-    "**Blind mode.** Both models answer the same input; which one is Model A is drawn at random for "
-    "every comparison. Read both, vote, and the names, checkpoints and timings are revealed. "
-    "Votes are kept for the Leaderboard tab."
+    "**Blind mode.** Both models answer the same input; which one is Model A, and which answers first, is drawn "
+    "at random for every comparison, and both answers appear together once both are done. Read both, vote, and "
+    "the names, checkpoints and timings are revealed.\n\n"
+    "*What is kept:* when you vote, this server keeps the comparison — your prompt, your uploads, both answers and "
+    "your vote, under an anonymous id of this browser session — in its arena folder, to count the Leaderboard. "
+    "Comparisons you do not vote on are not kept."
 )
+WAITING = "⏳ Both models are answering; the two answers appear together when both are done"
 NEUTRAL_STATUS = {
-    Status.PENDING: "⏳ Waiting: the other model answers first (one at a time, so neither slows the other)",
-    Status.RUNNING: "✍️ Answering…",
+    Status.PENDING: WAITING,
+    Status.RUNNING: WAITING,
     Status.DONE: "✅ Done",
     Status.STOPPED: "⏹ Stopped by you",
     Status.ERROR: "⚠ Failed (the reason is shown with the names)",
     Status.SKIPPED: "Not run",
 }
+# How often the page hears that both are still answering: the same line for both columns, so
+# nothing in it (or in when it comes) says which model is which.
+WAITING_UPDATE_S = 1.0
 
 
 def _messages(request: CompareRequest, answer: dict) -> list[dict]:
     """One column's chat before the vote: the visitor's turn, then thinking and answer, nothing else."""
     messages = [user_message(request)]
-    running = answer["status"] in (Status.RUNNING, Status.PENDING)
+    if answer["status"] in (Status.RUNNING, Status.PENDING):
+        return messages
     if answer["thinking"]:
         messages.append({"role": "assistant", "content": safe_markdown(answer["thinking"]),
-                         "metadata": {"title": "Thinking", "status": "pending" if running else "done"}})
-    if answer["text"] or running:
-        messages.append({"role": "assistant", "content": safe_markdown(answer["text"]) or "…"})
+                         "metadata": {"title": "Thinking", "status": "done"}})
+    if answer["text"]:
+        messages.append({"role": "assistant", "content": safe_markdown(answer["text"])})
     if "error" in answer:
         messages.append({"role": "assistant", "content": f"**Error:** {answer['error']}"})
     return messages
+
+
+def reveal_columns(blind: BlindRound) -> dict[str, str]:
+    """The comparison table's columns after the reveal: Model A (the left column) first."""
+    return {blind.side(p): f"Model {p}: {LABELS[blind.side(p)]}" for p in POSITIONS}
 
 
 def reveal_markdown(blind: BlindRound) -> str:
@@ -64,15 +81,18 @@ def reveal_markdown(blind: BlindRound) -> str:
         for p in POSITIONS
     ]
     head = f"**Your vote: {CHOICES[blind.vote]}.**" if blind.vote else (
+        f"**No vote on this comparison** ({blind.refused})." if blind.refused else
         "**No vote on this comparison**: a vote needs both answers complete."
     )
     return "\n".join([head, *lines])
 
 
 class ArenaTab:
-    def __init__(self, slots: ModelSlots, arena_dir: str | Path):
+    def __init__(self, slots: ModelSlots, arena_dir: str | Path, policy: VotePolicy = VotePolicy(),
+                 behind_proxy: bool = False):
         self.slots = slots
-        self.book = VoteBook(arena_dir)
+        self.book = VoteBook(arena_dir, policy)
+        self.behind_proxy = behind_proxy
         self.switches = StopSwitches()
 
     # --- layout -------------------------------------------------------------------------------
@@ -112,6 +132,7 @@ class ArenaTab:
                 for choice, label in CHOICES.items()
             ]
         self.reveal = gr.Markdown(" ", elem_id="arena-reveal")
+        new_round = gr.Button("New round", variant="primary", visible=False, elem_id="arena-new-round")
         self.table = gr.Markdown(" ", elem_id="arena-table")
         with gr.Accordion("Raw result (JSON)", open=False):
             self.raw = gr.JSON(label="Before the vote: the answers only; after it: everything", elem_id="arena-raw")
@@ -125,8 +146,17 @@ class ArenaTab:
             trigger(self.check, inputs, [self.input_error, stop_btn, *self.vote_buttons], api_name=False,
                     concurrency_limit=None).success(
                 self.blind_compare, inputs, outputs, api_name=api_name, concurrency_id=MODELS_QUEUE
-            ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons], api_name=False, queue=False)
+            ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons, new_round], api_name=False, queue=False)
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
+        # After a vote (or a round with nothing to vote on) "New round" takes the focus; it clears the
+        # round and puts the focus back in the prompt.
+        focus_new_round = "() => setTimeout(() => document.querySelector('#arena-new-round')?.focus(), 50)"
+        cleared = [self.prompt, self.images, self.video, self.audio, *self.chats.values(), *self.statuses.values(),
+                   self.reveal, self.table, self.raw, self.pending, new_round]
+        new_round.click(
+            lambda: ["", None, None, None, [], [], " ", " ", " ", " ", None, None, gr.update(visible=False)],
+            None, cleared, api_name=False, queue=False,
+        ).then(None, None, None, js="() => document.querySelector('#arena-prompt textarea')?.focus()")
         # Each button puts its choice in one hidden field and votes with it: one handler, and one
         # API endpoint whose `choice` is "A", "B", "tie" or "both_bad".
         choice_field = gr.Textbox(visible=False, label="choice")
@@ -135,16 +165,18 @@ class ArenaTab:
                 self.vote, [choice_field, self.pending], [*self.statuses.values(), self.reveal, self.table, self.raw,
                                                           self.pending],
                 api_name="vote" if n == 0 else False, concurrency_limit=None,
-            ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons], api_name=False, queue=False)
+            ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons, new_round], api_name=False, queue=False
+                   ).then(None, None, None, js=focus_new_round)
 
     # --- handlers -----------------------------------------------------------------------------
 
     @staticmethod
     def _request(prompt, image_files, video_file, audio_file, thinking, max_new_tokens) -> CompareRequest:
-        # The default identical sampling for both (recorded with the vote), only the length and thinking chosen here.
+        # The default identical sampling for both with a fresh seed (recorded with the vote); only
+        # the length and thinking are chosen here.
         return CompareRequest(
             prompt=prompt or "", images=file_paths(image_files), video=video_file or None, audio=audio_file or None,
-            settings=GenerationSettings(max_new_tokens=int(max_new_tokens), thinking=bool(thinking)),
+            settings=blind_settings(int(max_new_tokens), bool(thinking)),
         )
 
     def _inputs(self, request: CompareRequest):
@@ -160,27 +192,32 @@ class ArenaTab:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         return (" ", gr.update(interactive=True), *[gr.update(interactive=False)] * len(self.vote_buttons))
 
-    def _render(self, state: ComparisonResult, a_side: str) -> dict:
+    def _render(self, state: ComparisonResult, a_side: str, waited_s: float | None = None) -> dict:
         shown = neutral(state, a_side)["answers"]
         out = {}
         for p in POSITIONS:
             out[self.chats[p]] = _messages(state.request, shown[p])
-            out[self.statuses[p]] = f"**Model {p}**: {NEUTRAL_STATUS[Status(shown[p]['status'])]}"
+            status = NEUTRAL_STATUS[Status(shown[p]["status"])]
+            waited = f" ({waited_s:.0f} s)" if waited_s is not None and not state.done else ""
+            out[self.statuses[p]] = f"**Model {p}**: {status}{waited}"
         return out
 
     @gpu
     def blind_compare(self, prompt, image_files, video_file, audio_file, thinking, max_new_tokens, req: gr.Request):
         request = self._request(prompt, image_files, video_file, audio_file, thinking, max_new_tokens)
-        a_side = draw_a_side()
+        a_side, order = draw_a_side(), draw_order()
         stop = self.switches.arm(req.session_hash)
         try:
             inputs = self._inputs(request)
-            stream = self.slots.comparator.stream(request, stop_event=stop, inputs=inputs)
+            stream = self.slots.comparator.stream(request, stop_event=stop, inputs=inputs, order=order)
+            started = sent = time.monotonic()
             state = next(stream)
-            yield self._render(state, a_side) | {self.reveal: " ", self.table: " ", self.raw: None,
-                                                 self.input_error: " ", self.pending: None}
-            for state in paced(stream):
-                yield self._render(state, a_side)
+            yield self._render(state, a_side, 0.0) | {self.reveal: " ", self.table: " ", self.raw: None,
+                                                      self.input_error: " ", self.pending: None}
+            for state in stream:  # the same line for both columns, once a second, whatever happens inside
+                if (now := time.monotonic()) - sent >= WAITING_UPDATE_S:
+                    yield self._render(state, a_side, now - started)
+                    sent = now
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         finally:
@@ -189,13 +226,15 @@ class ArenaTab:
         final = self._render(state, a_side) | {self.raw: neutral(state, a_side, blind.id), self.pending: blind}
         if not blind.votable:  # nothing to vote on, so nothing to keep hidden
             final[self.reveal] = reveal_markdown(blind)
-            final[self.table] = comparison_table(state)
+            final[self.table] = comparison_table(state, reveal_columns(blind))
         yield final
 
     def voting(self, blind: BlindRound | None) -> list:
-        """Stop off; the vote buttons on only while this session's last comparison waits for its vote."""
-        open_ = blind is not None and blind.vote is None and blind.votable
-        return [gr.update(interactive=False), *[gr.update(interactive=open_)] * len(self.vote_buttons)]
+        """Stop off; the vote buttons on only while this session's last comparison waits for its vote,
+        "New round" once it has been revealed."""
+        open_ = blind is not None and blind.vote is None and blind.refused is None and blind.votable
+        return [gr.update(interactive=False), *[gr.update(interactive=open_)] * len(self.vote_buttons),
+                gr.update(visible=blind is not None and not open_)]
 
     def stop(self, req: gr.Request) -> None:
         self.switches.stop(req.session_hash)
@@ -204,28 +243,40 @@ class ArenaTab:
         if blind is None:
             raise gr.Error("Nothing to vote on yet: run a blind comparison first.", print_exception=False)
         try:
-            self.book.cast(blind, choice, visitor=visitor_id(req.session_hash))
+            self.book.cast(blind, choice, visitor=visitor_id(req.session_hash),
+                           address=client_address(req, self.behind_proxy))
         except VoteRefused as e:
-            raise gr.Error(str(e), title="Vote not taken", print_exception=False) from None
+            if blind.refused is None:  # not yet: the same round can still take a vote
+                raise gr.Error(str(e), title="Vote not taken", print_exception=False) from None
+            gr.Warning(str(e))
         revealed = reveal(blind)
         out = {
             self.statuses[p]: f"**Model {p} was {revealed[p]['model']}** · `{safe_markdown(revealed[p]['source'])}`"
             for p in POSITIONS
         }
-        return out | {self.reveal: reveal_markdown(blind), self.table: comparison_table(blind.result),
+        return out | {self.reveal: reveal_markdown(blind), self.table: comparison_table(blind.result, reveal_columns(blind)),
                       self.raw: revealed, self.pending: blind}
 
 
-def leaderboard_tab(arena_dir: str | Path) -> None:
-    """The votes counted on demand: the same figures as `python app.py leaderboard DIR --format json`."""
+REPLICA_BANNER = (
+    "⚠ **These votes are on the offline replicas** — random-weight models that answer noise. They are counted "
+    "here so the board can be tried out; they say nothing about the real models."
+)
+
+
+def leaderboard_tab(arena_dir: str | Path, tab: gr.Tab, replicas: bool = False) -> None:
+    """The votes counted when the tab opens and whenever its option changes: the same figures as
+    `python app.py leaderboard DIR --format json`. On a server of replicas (`replicas`) their votes
+    are counted by default, under a banner that says they are noise."""
     gr.Markdown(
-        "What the Arena's votes say: ratings with 95% intervals, each pair's win rate, breakdowns, and whether "
-        "the left column is favoured. The same numbers as `python app.py leaderboard`.",
+        "What the Arena's votes say: ratings with 95% intervals (plain, and controlled for answer length and "
+        "Markdown), each pair's win rate, breakdowns, and whether the left column is favoured. The same numbers "
+        "as `python app.py leaderboard`.",
         elem_id="leaderboard-intro",
     )
     with gr.Row():
-        include = gr.Checkbox(label="Count votes cast on the offline replicas", value=False, elem_id="include-replicas")
-        count = gr.Button("Count the votes", variant="primary", elem_id="count-votes")
+        include = gr.Checkbox(label="Count votes cast on the offline replicas", value=replicas, elem_id="include-replicas")
+        count = gr.Button("Count again", elem_id="count-votes")
     shown = gr.Markdown(" ", elem_id="leaderboard")
     with gr.Accordion("Leaderboard (JSON)", open=False):
         raw = gr.JSON(label="Same object as `python app.py leaderboard --format json`", elem_id="leaderboard-json")
@@ -236,7 +287,10 @@ def leaderboard_tab(arena_dir: str | Path) -> None:
         except FileNotFoundError:
             return "No votes yet: run blind comparisons in the Arena tab and vote.", None
         board = leaderboard(votes, dropped, include_replicas=bool(include_replicas))
+        banner = REPLICA_BANNER + "\n\n" if board["replicas_included"] and any(v.replica for v in votes) else ""
         # Through JSON, so the page gets exactly what the command line prints.
-        return to_markdown(board), json.loads(json.dumps(board))
+        return banner + to_markdown(board), json.loads(to_json(board))
 
     count.click(counted, include, [shown, raw], api_name="leaderboard")
+    tab.select(counted, include, [shown, raw], api_name=False)
+    include.change(counted, include, [shown, raw], api_name=False)

@@ -203,24 +203,28 @@ def _cell(value, digits: int) -> str:
     return safe_markdown(value) if isinstance(value, str) else f"{value:.{digits}f}"
 
 
-def comparison_table(state: ComparisonResult) -> str:
+def comparison_table(state: ComparisonResult, columns: dict[str, str] | None = None) -> str:
     """Both models' figures in one aligned table: metrics as rows, the models as columns, the
-    better value starred where both ran to the end (a stopped or failed answer is not compared)."""
+    better value starred where both ran to the end (a stopped or failed answer is not compared).
+
+    `columns` (side -> heading, in column order) where the page shows the sides otherwise than as
+    Gemma then Qwen, such as the Arena's "Model A: …" first."""
     if not any(state.results[k].metrics for k in SIDES):
         return " "
+    columns = columns or {k: LABELS[k] for k in SIDES}
     comparable = all(state.results[k].status == Status.DONE for k in SIDES)
     position = {k: ("ran first" if i == 0 else "ran second") if state.mode == "sequential" else "ran at once"
                 for i, k in enumerate(state.order)}
-    head = [LABELS[k] + f" ({position.get(k, 'not run')})" for k in SIDES]
-    lines = ["| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(SIDES)]
-    lines.append("| status | " + " | ".join(status_word(state.results[k]) for k in SIDES) + " |")
+    head = [f"{heading} ({position.get(k, 'not run')})" for k, heading in columns.items()]
+    lines = ["| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(columns)]
+    lines.append("| status | " + " | ".join(status_word(state.results[k]) for k in columns) + " |")
     for name, better, digits, values in _rows(state):
         cells = {k: _cell(values[k], digits) for k in SIDES}
         numbers = {k: v for k, v in values.items() if isinstance(v, (int, float))}
         if better and comparable and len(numbers) == len(SIDES) and len(set(numbers.values())) > 1:
             best = (min if better == LOWER else max)(numbers, key=numbers.get)
             cells[best] += f" {BETTER}"
-        lines.append(f"| {name} | " + " | ".join(cells[k] for k in SIDES) + " |")
+        lines.append(f"| {name} | " + " | ".join(cells[k] for k in columns) + " |")
     notes = [f"{BETTER} the better value (compared only when both answers ran to the end)."]
     if len(_lengths(state)) > 1:
         notes.append("The answers differ in length: compare the totals per output token, not the totals.")

@@ -56,3 +56,15 @@ MODELS_QUEUE = "models"
 def visitor_id(session_hash: str) -> str:
     """An opaque, stable name for one browser session (never the session hash itself)."""
     return hashlib.sha256(f"visitor:{session_hash}".encode()).hexdigest()[:20]
+
+
+def client_address(req, behind_proxy: bool = False) -> str | None:
+    """The visitor's network address, for per-client limits. Behind a proxy (a Space) every request
+    comes from the proxy, which appends the address it saw last to X-Forwarded-For; anything before
+    that entry is the client's own say, so it is never read."""
+    if behind_proxy:
+        forwarded = (req.headers.get("x-forwarded-for") or "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    client = getattr(req, "client", None)
+    return getattr(client, "host", None)
