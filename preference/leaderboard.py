@@ -233,12 +233,18 @@ HOW_TO_READ = (
 )
 
 
+def _empty(board: dict, title: str) -> str:
+    if board["votes"] and title.startswith("Style weights"):
+        return "None yet: the answers' differences in length and Markdown have not varied across the votes."
+    return "No votes yet."
+
+
 def to_markdown(board: dict) -> str:
     parts = ["# Arena leaderboard", "", md(summary_line(board)), "", md(HOW_TO_READ)]
     for title, (head, rows) in _rows(board).items():
         parts += ["", f"## {title}", ""]
         if not rows:
-            parts.append("No votes yet.")
+            parts.append(_empty(board, title))
             continue
         parts.append("| " + " | ".join(md(h) for h in head) + " |")
         parts.append("|" + "---|" * len(head))
@@ -294,7 +300,7 @@ def to_html(board: dict) -> str:
     for title, (head, rows) in _rows(board).items():
         parts.append(f"<h2>{esc(title)}</h2>")
         if not rows:
-            parts.append("<p>No votes yet.</p>")
+            parts.append(f"<p>{esc(_empty(board, title))}</p>")
             continue
         parts.append("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>")
         parts += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows]

@@ -26,8 +26,8 @@ def metrics(**changes) -> Metrics:
 
 def test_user_message_names_attachments_by_file_name_only():
     request = CompareRequest("What is it?", images=("/tmp/up/abc/chart.png",), audio="/srv/q.wav")
-    assert user_message(request) == {"role": "user", "content": "What is it?\n\n*Attached: chart.png, q.wav*"}
-    assert user_message(CompareRequest("", video="/x/clip.mp4"))["content"].startswith("(no text)")
+    assert user_message(request) == {"role": "user", "content": "<p>What is it?</p>\n<p><em>Attached: chart.png, q.wav</em></p>\n"}
+    assert user_message(CompareRequest("", video="/x/clip.mp4"))["content"].startswith("<p>(no text)</p>")
 
 
 def test_assistant_messages_by_status():
@@ -36,7 +36,7 @@ def test_assistant_messages_by_status():
     thinking = ModelResult("qwen", "q", Status.RUNNING, text="", thinking="hmm")
     assert assistant_messages(thinking)[0]["metadata"] == {"title": "Thinking", "status": "pending"}
     done = ModelResult("qwen", "q", Status.DONE, text="Four.", thinking="2+2")
-    assert [m["content"] for m in assistant_messages(done)] == ["2+2", "Four."]
+    assert [m["content"] for m in assistant_messages(done)] == ["<p>2+2</p>\n", "<p>Four.</p>\n"]
     assert assistant_messages(done)[0]["metadata"]["status"] == "done"
     failed = ModelResult("gemma", "g", Status.ERROR, text="Par", error="timed out")
     assert [m["content"] for m in assistant_messages(failed)] == ["Par", "**Error:** timed out"], "partial text kept"
@@ -173,7 +173,7 @@ def test_each_column_says_what_its_model_is_doing():
 def test_inputs_a_model_was_not_sent_are_struck_out_in_its_own_column():
     request = CompareRequest("Hi", images=("/tmp/a/chart.png",), audio="/tmp/a/q.wav")
     qwen = ModelResult("qwen", "q", skipped_inputs=[SkippedInput("audio 'q.wav'", "audio", "Qwen 3.5 has no audio input")])
-    assert user_message(request, qwen)["content"].endswith("*Attached: chart.png, ~~q.wav~~ (not sent)*")
+    assert user_message(request, qwen)["content"].endswith("<em>Attached: chart.png, <s>q.wav</s> (not sent)</em></p>\n")
     assert user_message(request, ModelResult("gemma", "g"))["content"].endswith("*Attached: chart.png, q.wav*")
 
 
@@ -197,3 +197,57 @@ def test_page_updates_are_paced_but_every_status_change_is_sent_and_closing_ends
     next(updates)
     updates.close()
     assert closed == [True, True], "closing the page's updates left the comparison running"
+
+
+# --- model text made safe: a real parser, and nothing it builds that fetches ---------------------
+
+SAFE_TAGS = {"p", "code", "pre", "a", "em", "strong", "s", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+             "blockquote", "hr", "br", "table", "thead", "tbody", "tr", "th", "td"}
+
+
+def _elements(html: str) -> list[tuple[str, dict]]:
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, dict(attrs)))
+
+    Collect().feed(html)
+    return found
+
+
+def _only_safe_elements(html: str) -> None:
+    for tag, attrs in _elements(html):
+        assert tag in SAFE_TAGS, f"<{tag}> built: {html[:300]}"
+        allowed = {"a": {"href"}, "code": {"class"}}.get(tag, set())
+        assert set(attrs) <= allowed, f"<{tag} {attrs}> built"
+        assert not attrs.get("href", "").lower().startswith(("javascript:", "data:", "vbscript:")), attrs
+
+
+def test_model_text_renders_through_a_real_parser_and_builds_nothing():
+    """Every way past a guess at code regions (tests/hostile_markdown.py) in an answer, thinking, an
+    error, a prompt and the Evaluate tab's details: only the parser's own elements, no image."""
+    from engine.results import ModelResult
+    from evaluation.runner import TaskRun, Verdict
+    from hostile_markdown import corpus
+    from ui.evaluate import task_markdown
+
+    text = corpus("http://127.0.0.1:9/leak") + "\n\n[script](javascript:alert(1))"
+    result = ModelResult(side="gemma", source="x", text=text, thinking=text, error=text, status=Status.ERROR)
+    shown = [m["content"] for m in assistant_messages(result)]
+    shown.append(user_message(CompareRequest(prompt=text, images=(f"/tmp/<img src=x>{text[:20]}.png",)))["content"])
+    run = TaskRun("suite", text, text, False, text, results={"gemma": result, "qwen": replace_text(result, "ok")},
+                  verdicts={"gemma": Verdict(True, False, text)})
+    shown.append(task_markdown(text, run))
+    for html in shown:
+        _only_safe_elements(html)
+        assert "&lt;img src=" in html, "the text is shown as typed"
+    assert '<code>&lt;b&gt;code&lt;/b&gt;</code>' in shown[1], "code keeps its text"
+
+
+def replace_text(result, text):
+    from dataclasses import replace
+
+    return replace(result, text=text, error=None, status=Status.DONE)

@@ -28,7 +28,8 @@ from preference.policy import VotePolicy
 from preference.votes import CHOICES, VoteBook, VoteRefused, read_votes
 
 from .compare import file_paths, gpu
-from .format import comparison_table, safe_markdown, user_message
+from .format import comparison_table, user_message
+from .markup import plain, to_html
 from .session import MODELS_QUEUE, StopSwitches, client_address, visitor_id
 
 INTRO = (
@@ -59,12 +60,12 @@ def _messages(request: CompareRequest, answer: dict) -> list[dict]:
     if answer["status"] in (Status.RUNNING, Status.PENDING):
         return messages
     if answer["thinking"]:
-        messages.append({"role": "assistant", "content": safe_markdown(answer["thinking"]),
+        messages.append({"role": "assistant", "content": to_html(answer["thinking"]),
                          "metadata": {"title": "Thinking", "status": "done"}})
     if answer["text"]:
-        messages.append({"role": "assistant", "content": safe_markdown(answer["text"])})
+        messages.append({"role": "assistant", "content": to_html(answer["text"])})
     if "error" in answer:
-        messages.append({"role": "assistant", "content": f"**Error:** {answer['error']}"})
+        messages.append({"role": "assistant", "content": to_html(f"**Error:** {plain(answer['error'])}")})
     return messages
 
 
@@ -76,7 +77,7 @@ def reveal_columns(blind: BlindRound) -> dict[str, str]:
 def reveal_markdown(blind: BlindRound) -> str:
     shown = reveal(blind)
     lines = [
-        f"- **Model {p}** was **{shown[p]['model']}**: `{safe_markdown(shown[p]['source'])}`"
+        f"- **Model {p}** was **{shown[p]['model']}**: {plain(shown[p]['source'])}"
         + (f" (revision `{shown[p]['revision'][:12]}`)" if shown[p]["revision"] else "")
         for p in POSITIONS
     ]
@@ -125,7 +126,7 @@ class ArenaTab:
                 with gr.Column():
                     self.statuses[p] = gr.Markdown(" ", elem_id=f"model-{p.lower()}-status")
                     self.chats[p] = gr.Chatbot(label=f"Model {p} answer", height=380, elem_id=f"model-{p.lower()}-chat",
-                                               buttons=["copy"])
+                                               buttons=["copy"], render_markdown=False)
         with gr.Row(elem_id="votes"):
             self.vote_buttons = [
                 gr.Button(label, interactive=False, elem_id=f"vote-{choice.replace('_', '-').lower()}")
@@ -251,7 +252,7 @@ class ArenaTab:
             gr.Warning(str(e))
         revealed = reveal(blind)
         out = {
-            self.statuses[p]: f"**Model {p} was {revealed[p]['model']}** · `{safe_markdown(revealed[p]['source'])}`"
+            self.statuses[p]: f"**Model {p} was {revealed[p]['model']}** · {plain(revealed[p]['source'])}"
             for p in POSITIONS
         }
         return out | {self.reveal: reveal_markdown(blind), self.table: comparison_table(blind.result, reveal_columns(blind)),
@@ -291,6 +292,7 @@ def leaderboard_tab(arena_dir: str | Path, tab: gr.Tab, replicas: bool = False) 
         # Through JSON, so the page gets exactly what the command line prints.
         return banner + to_markdown(board), json.loads(to_json(board))
 
-    count.click(counted, include, [shown, raw], api_name="leaderboard")
-    tab.select(counted, include, [shown, raw], api_name=False)
-    include.change(counted, include, [shown, raw], api_name=False)
+    # Counting takes a moment: the board stays as it is (not greyed out) until the new one replaces it.
+    count.click(counted, include, [shown, raw], api_name="leaderboard", show_progress="hidden")
+    tab.select(counted, include, [shown, raw], api_name=False, show_progress="hidden")
+    include.change(counted, include, [shown, raw], api_name=False, show_progress="hidden")

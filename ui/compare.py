@@ -23,7 +23,8 @@ from models.families import LABELS, SIDES
 
 from recording.session import Recorder
 
-from .format import assistant_messages, comparison_table, details_markdown, safe_markdown, status_line, turn_line, user_message
+from .markup import plain
+from .format import assistant_messages, comparison_table, details_markdown, status_line, turn_line, user_message
 from .pickers import ModelPickers
 from .session import MODELS_QUEUE, Conversation, StopSwitches, visitor_id
 from .views import answer_columns, chart_values, comparison_views, empty_charts
@@ -218,7 +219,7 @@ class CompareTab:
         try:
             self.slots.comparator.check(request)
         except InputError as e:
-            return f"⚠ **Not accepted:** {safe_markdown(str(e))}"
+            return f"⚠ **Not accepted:** {plain(str(e))}"
         return " "
 
     @staticmethod

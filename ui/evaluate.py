@@ -11,7 +11,7 @@ from engine.slots import ModelSlots
 from modalities.errors import InputError
 from models.families import LABELS, SIDES
 
-from .format import safe_markdown
+from .markup import plain, to_html
 from .session import MODELS_QUEUE, StopSwitches
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -22,17 +22,18 @@ def shipped_suites() -> list[str]:
 
 
 def task_markdown(prompt: str, run) -> str:
-    """One evaluated task in full: its prompt, the expected answer, and each model's answer and verdict."""
+    """One evaluated task in full, as HTML (ui.markup): its prompt, the expected answer, and each model's
+    answer (rendered as the Markdown it is) and verdict."""
     from evaluation.report import mark
 
-    lines = [f"**{safe_markdown(run.task)}** ({safe_markdown(run.category)})", "", f"**Prompt:** {safe_markdown(prompt)}",
-             "", f"**Expected:** {safe_markdown(str(run.expected))}"]
+    lines = [f"**{plain(run.task)}** ({plain(run.category)})", "", "**Prompt:**", "", prompt,
+             "", f"**Expected:** {plain(str(run.expected))}"]
     for key in SIDES:
         r, verdict = run.results.get(key), run.verdicts.get(key)
-        answer = "" if r is None else f"Error: {r.error}" if r.error else r.text
-        why = f" — {safe_markdown(verdict.detail)}" if verdict and verdict.detail else ""
-        lines += ["", f"**{LABELS[key]}: {mark(verdict) if verdict else '—'}**{why}", "", safe_markdown(answer or "(no answer)")]
-    return "\n".join(lines)
+        answer = plain(f"Error: {r.error}") if r is not None and r.error else (r.text if r is not None else "")
+        why = f" — {plain(verdict.detail)}" if verdict and verdict.detail else ""
+        lines += ["", f"**{LABELS[key]}: {mark(verdict) if verdict else '—'}**{why}", "", answer or "(no answer)"]
+    return to_html("\n".join(lines))
 
 
 def evaluate_tab(slots: ModelSlots) -> None:
@@ -54,7 +55,8 @@ def evaluate_tab(slots: ModelSlots) -> None:
     summary = gr.Markdown(elem_id="eval-summary")
     headers = ["task", "category", *(LABELS[s] for s in SIDES), *(f"{LABELS[s]} s" for s in SIDES)]
     rows_view = gr.Dataframe(headers=headers, interactive=False, elem_id="eval-rows")
-    detail = gr.Markdown("*Select a row to see its prompt, the expected answer and both answers.*", elem_id="eval-detail")
+    detail = gr.HTML("<p><em>Select a row to see its prompt, the expected answer and both answers.</em></p>",
+                     elem_id="eval-detail")
     shown_runs = gr.State([])  # this page's (prompt, TaskRun) per row
 
     def evaluate(path, n, thinking, req: gr.Request):

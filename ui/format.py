@@ -7,7 +7,6 @@ so they can be tested without a browser and are shared by the live app and repla
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 from engine.results import ComparisonResult, ModelResult, Status
@@ -16,31 +15,7 @@ from modalities.files import describe
 from modalities.request import CompareRequest
 from models.families import LABELS, SIDES
 
-
-# Fenced code blocks (closed, or open to the end while an answer streams) and inline code spans:
-# shown as code, never rendered as HTML, so they are left as they are.
-_CODE = re.compile(r"(^(`{3,}|~{3,}).*?(?:^\2[ \t]*$|\Z)|(`+).+?\3)", re.S | re.M)
-
-
-def safe_markdown(text: str) -> str:
-    """Model output (or anything a visitor or a recording supplied) as Markdown that loads nothing.
-
-    Outside code, `<` becomes an entity, so no HTML element exists at all (no <img>, <svg>,
-    <video>, <form>, <input>, style attribute), and `![` becomes `!&#91;`, so no Markdown image
-    fetches a URL: an answer cannot make a viewer's browser contact any host, nor draw a form.
-    Entities are decoded after Markdown is parsed, so both still read as typed.
-    """
-    out, last = [], 0
-    for code in _CODE.finditer(text):
-        out.append(_neutralise(text[last : code.start()]))
-        out.append(code.group(0))
-        last = code.end()
-    out.append(_neutralise(text[last:]))
-    return "".join(out)
-
-
-def _neutralise(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace("![", "!&#91;")
+from .markup import plain, to_html
 
 
 def user_message(request: CompareRequest, result: ModelResult | None = None) -> dict:
@@ -48,12 +23,12 @@ def user_message(request: CompareRequest, result: ModelResult | None = None) -> 
     skipped = {s.input for s in result.skipped_inputs} if result else set()
     media = [("image", p) for p in request.images] + [(k, p) for k, p in (("video", request.video), ("audio", request.audio)) if p]
     names = [
-        f"~~{safe_markdown(Path(p).name)}~~ (not sent)" if describe(kind, p) in skipped else safe_markdown(Path(p).name)
+        f"~~{plain(Path(p).name)}~~ (not sent)" if describe(kind, p) in skipped else plain(Path(p).name)
         for kind, p in media
     ]
-    text = safe_markdown(request.prompt) if request.prompt else "(no text)"
+    text = request.prompt or "(no text)"
     attached = f"\n\n*Attached: {', '.join(names)}*" if names else ""
-    return {"role": "user", "content": text + attached}
+    return {"role": "user", "content": to_html(text + attached)}
 
 
 def turn_line(earlier: int) -> str:
@@ -98,14 +73,14 @@ def assistant_messages(result: ModelResult) -> list[dict]:
         messages.append(
             {
                 "role": "assistant",
-                "content": safe_markdown(result.thinking),
+                "content": to_html(result.thinking),
                 "metadata": {"title": "Thinking", "status": "done" if done else "pending"},
             }
         )
     if result.text or (result.status in (Status.RUNNING, Status.PENDING) and not result.error):
-        messages.append({"role": "assistant", "content": safe_markdown(result.text) or "…"})
+        messages.append({"role": "assistant", "content": to_html(result.text) if result.text else "…"})
     if result.error:
-        messages.append({"role": "assistant", "content": f"**Error:** {safe_markdown(result.error)}"})
+        messages.append({"role": "assistant", "content": to_html(f"**Error:** {plain(result.error)}")})
     elif result.status == Status.SKIPPED:
         messages.append({"role": "assistant", "content": "(not run: it takes none of the inputs)"})
     return messages
@@ -121,16 +96,16 @@ def input_tokens_text(tokens) -> str:
 def details_markdown(result: ModelResult) -> str:
     """What only this side has: its skipped inputs, notes, error and sampling (the figures are in
     the comparison table under both answers)."""
-    lines = [f"- **{safe_markdown(str(skipped))}**" for skipped in result.skipped_inputs]
-    lines += [f"- {safe_markdown(note)}" for note in result.notes]
+    lines = [f"- **{plain(str(skipped))}**" for skipped in result.skipped_inputs]
+    lines += [f"- {plain(note)}" for note in result.notes]
     m = result.metrics
     if m and m.stopped:
         lines.append("\n**Stopped by you**: its figures in the table cover only the partial answer.")
     if m and m.drafting:
-        lines.append(f"\n{safe_markdown(m.drafting.summary())}")
+        lines.append(f"\n{plain(m.drafting.summary())}")
     if result.generation:  # what it samples with, from the model call on
         g = result.generation
-        lines.append(f"\nSampling: {safe_markdown(g.summary())}" + "".join(f"\n- {safe_markdown(n)}" for n in g.not_applied))
+        lines.append(f"\nSampling: {plain(g.summary())}" + "".join(f"\n- {plain(n)}" for n in g.not_applied))
     return "\n".join(lines) or " "
 
 
@@ -200,7 +175,7 @@ def _draft_rows(each) -> list:
 def _cell(value, digits: int) -> str:
     if value is None:
         return "—"
-    return safe_markdown(value) if isinstance(value, str) else f"{value:.{digits}f}"
+    return plain(value) if isinstance(value, str) else f"{value:.{digits}f}"
 
 
 def comparison_table(state: ComparisonResult, columns: dict[str, str] | None = None) -> str:

@@ -16,7 +16,8 @@ from recording.replay import frames, label
 from recording.session import Recorded, Session
 
 from .views import answer_columns, chart_values, comparison_views, empty_charts
-from .format import assistant_messages, comparison_table, details_markdown, safe_markdown, status_line, user_message
+from .markup import plain
+from .format import assistant_messages, comparison_table, details_markdown, status_line, user_message
 
 
 def _choice(i: int, entry: Recorded) -> tuple[str, int]:
@@ -33,7 +34,7 @@ def build_replay_demo(session: Session) -> gr.Blocks:
             elem_id="replay-banner",
         )
         if session.problems:
-            gr.Markdown("\n".join(f"- {safe_markdown(p)}" for p in session.problems), elem_id="replay-problems")
+            gr.Markdown("\n".join(f"- {plain(p)}" for p in session.problems), elem_id="replay-problems")
         with gr.Row():
             pick = gr.Dropdown([_choice(i, e) for i, e in enumerate(entries)], value=0 if entries else None,
                                label=f"Recorded comparisons ({len(entries)})", scale=3)
@@ -66,7 +67,7 @@ def build_replay_demo(session: Session) -> gr.Blocks:
                 raise gr.Error("This session has no comparisons to replay.")
             entry = entries[int(index)]
             results = {k: r for k, r in entry.result.results.items() if k in SIDES}
-            heading = f"**{safe_markdown(label(entry))}**"
+            heading = f"**{plain(label(entry))}**"
             first, curve = empty_charts()  # filled when the replay ends
             yield {about: heading, table: " ", first_chart: first, curve_chart: curve, **attachments(entry),
                    **{details[k]: " " for k in SIDES}}

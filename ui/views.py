@@ -24,7 +24,9 @@ def answer_columns(height: int = 420) -> tuple[dict, dict, dict]:
                 # The label names the model: screen readers announce each answer log by it.
                 # No share button: it has no accessible name, and answers are shared by the recording.
                 chats[key] = gr.Chatbot(
-                    label=f"{LABELS[key]} answer", height=height, elem_id=f"{key}-chat", buttons=["copy", "copy_all"]
+                    label=f"{LABELS[key]} answer", height=height, elem_id=f"{key}-chat", buttons=["copy", "copy_all"],
+                    # Messages arrive as HTML from ui.markup, which no one parses again.
+                    render_markdown=False,
                 )
                 details[key] = gr.Markdown(" ", elem_id=f"{key}-details")
     return chats, details, statuses
