@@ -45,7 +45,7 @@ def test_sixteen_sessions_each_get_their_own_answers(server):
                 if raw["request"]["prompt"] != prompt:
                     mismatches.append((prompt, raw["request"]["prompt"]))
                 users = [m["content"][0]["text"] for m in gemma_chat if m["role"] == "user"]
-                if not all(u.startswith(f"session {n} ") for u in users) or len(users) != i + 1:
+                if not all(u.startswith(f"<p>session {n} ") for u in users) or len(users) != i + 1:
                     mismatches.append((prompt, users))
 
     threads = [threading.Thread(target=session, args=(n,)) for n in range(SESSIONS)]

@@ -250,7 +250,9 @@ def test_replay_app_plays_a_recording_without_loading_models(session_dir, tmp_pa
         assert [i["caption"] for i in images] == ["chart.png"] and audio.endswith(".wav"), (
             "the recorded inputs are shown"
         )
-        assert gemma_chat[-1]["content"][0]["text"] == entry.result.results["gemma"].text
+        from ui.markup import to_html
+
+        assert gemma_chat[-1]["content"][0]["text"] == to_html(entry.result.results["gemma"].text)
         assert "audio 'question.wav' not sent" in qwen_details
         assert "Loading weights" not in (tmp_path / "replay.log").read_text(), "replay must not load a model"
     finally:

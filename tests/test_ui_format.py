@@ -39,7 +39,7 @@ def test_assistant_messages_by_status():
     assert [m["content"] for m in assistant_messages(done)] == ["<p>2+2</p>\n", "<p>Four.</p>\n"]
     assert assistant_messages(done)[0]["metadata"]["status"] == "done"
     failed = ModelResult("gemma", "g", Status.ERROR, text="Par", error="timed out")
-    assert [m["content"] for m in assistant_messages(failed)] == ["Par", "**Error:** timed out"], "partial text kept"
+    assert [m["content"] for m in assistant_messages(failed)] == ["<p>Par</p>\n", "<p><strong>Error:</strong> timed out</p>\n"], "partial text kept"
     skipped = ModelResult("qwen", "q", Status.SKIPPED)
     assert assistant_messages(skipped) == [{"role": "assistant", "content": "(not run: it takes none of the inputs)"}]
 
@@ -174,7 +174,7 @@ def test_inputs_a_model_was_not_sent_are_struck_out_in_its_own_column():
     request = CompareRequest("Hi", images=("/tmp/a/chart.png",), audio="/tmp/a/q.wav")
     qwen = ModelResult("qwen", "q", skipped_inputs=[SkippedInput("audio 'q.wav'", "audio", "Qwen 3.5 has no audio input")])
     assert user_message(request, qwen)["content"].endswith("<em>Attached: chart.png, <s>q.wav</s> (not sent)</em></p>\n")
-    assert user_message(request, ModelResult("gemma", "g"))["content"].endswith("*Attached: chart.png, q.wav*")
+    assert user_message(request, ModelResult("gemma", "g"))["content"].endswith("<em>Attached: chart.png, q.wav</em></p>\n")
 
 
 def test_page_updates_are_paced_but_every_status_change_is_sent_and_closing_ends_the_stream():
