@@ -7,6 +7,10 @@ runs as root the code runs as `nobody`, so it cannot read any process's environm
 this process is made non-dumpable first, so a child of the same user cannot read its
 `/proc/PID/environ` (the API keys). This process becomes a subreaper, so a grandchild that
 detaches is still found and killed when the run ends.
+
+It fails closed: where the kernel refuses the network namespace (many containers do), the code
+is not run at all and `IsolationRefused` says why, unless the operator has said the code may run
+without it (COMPARE_SANDBOX_ALLOW_NETWORK=1).
 """
 
 from __future__ import annotations
@@ -25,7 +29,16 @@ PROCESSES = 16  # beyond those of its user already running
 NOBODY = 65534
 
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 4, 36
+ALLOW_NETWORK_ENV = "COMPARE_SANDBOX_ALLOW_NETWORK"
 _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
+
+
+class IsolationRefused(RuntimeError):
+    """The machine refused a step of the isolation, so the code was not run."""
+
+
+def _network_optional() -> bool:
+    return os.environ.get(ALLOW_NETWORK_ENV, "") not in ("", "0")
 
 
 def _libc():
@@ -84,16 +97,20 @@ def run(script: Path, timeout_s: float) -> subprocess.CompletedProcess | None:
     libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     limit = PROCESSES + _tasks_of(NOBODY if as_nobody else os.getuid())
 
-    def isolate() -> None:  # in the child, before exec
+    network_optional = _network_optional()
+
+    def isolate() -> None:  # in the child, before exec; an exception here means no exec at all
         import resource
 
         os.setsid()
         if as_nobody:
-            libc.unshare(_CLONE_NEWNET)
-        elif libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+            isolated = libc.unshare(_CLONE_NEWNET) == 0
+        else:
             # A user namespace gives a network namespace without privileges, and drops every
             # capability this machine's root has (such as reading any /proc/PID/environ).
-            libc.unshare(_CLONE_NEWNET)
+            isolated = libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0 or libc.unshare(_CLONE_NEWNET) == 0
+        if not isolated and not network_optional:
+            raise OSError("network namespace refused")
         if as_nobody:
             os.setgroups([])
             os.setgid(NOBODY)
@@ -102,10 +119,16 @@ def run(script: Path, timeout_s: float) -> subprocess.CompletedProcess | None:
                             ("RLIMIT_NPROC", limit), ("RLIMIT_CORE", 0)):
             resource.setrlimit(getattr(resource, name), (value, value))
 
-    proc = subprocess.Popen(
-        [python, "-I", str(script)], cwd=folder, env={"PATH": "/usr/bin:/bin", "HOME": str(folder)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=isolate,
-    )
+    try:
+        proc = subprocess.Popen(
+            [python, "-I", str(script)], cwd=folder, env={"PATH": "/usr/bin:/bin", "HOME": str(folder)},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=isolate,
+        )
+    except subprocess.SubprocessError:  # raised in the child before exec: nothing ran
+        raise IsolationRefused(
+            f"not run: this machine refused the code a network namespace, so it could reach the network "
+            f"(the operator can allow that with {ALLOW_NETWORK_ENV}=1)"
+        ) from None
     try:
         out, err = proc.communicate(timeout=timeout_s)
         return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

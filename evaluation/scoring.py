@@ -85,7 +85,10 @@ def score_code(answer: str, tests: str, allow_execution: bool) -> Score:
     with tempfile.TemporaryDirectory(prefix="eval-code-") as folder:
         script = Path(folder) / "solution.py"
         script.write_text(program)
-        proc = sandbox.run(script, timeout_s=CODE_TIMEOUT_S + 5)  # walled off: see evaluation.sandbox
+        try:
+            proc = sandbox.run(script, timeout_s=CODE_TIMEOUT_S + 5)  # walled off: see evaluation.sandbox
+        except sandbox.IsolationRefused as e:
+            return Score(None, str(e))
         if proc is None:
             return Score(False, f"timed out after {CODE_TIMEOUT_S + 5} s")
     if proc.returncode == 0:

@@ -59,3 +59,38 @@ def test_a_url_given_as_file_data_is_refused_and_never_fetched(server):
         origin.server_close()
     assert (status, json.loads(body)) == (400, {"error": "file data must be an uploaded file, not a URL"})
     assert fetched == []
+
+
+def _send_raw(server, head: bytes, body_pieces) -> int:
+    """Send a request by hand (for a chunked body of no said length); the status the app answers."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as s:
+        s.sendall(head)
+        try:
+            for piece in body_pieces:
+                s.sendall(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before it was all sent, as it should be
+        return int(s.recv(64).split()[1])
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_request_body_over_the_cap_is_refused_with_413(server, chunked):
+    """A JSON body far over anything a page sends is answered 413, whether its length is said up front
+    or it comes in chunks of no said length (then cut off as it arrives, never buffered whole)."""
+    from ui.guard import MAX_JSON_BODY_BYTES
+
+    size = MAX_JSON_BODY_BYTES * 8
+    piece = b"[" + b" " * (2**20 - 1)
+    path = b"/gradio_api/call/compare"
+    if chunked:
+        head = b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n" \
+               b"Transfer-Encoding: chunked\r\n\r\n" % server.port
+        pieces = (b"%x\r\n%s\r\n" % (len(piece), piece) for _ in range(size // len(piece)))
+    else:
+        head = b"POST " + path + b" HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n" \
+               b"Content-Length: %d\r\n\r\n" % (server.port, size)
+        pieces = (piece for _ in range(size // len(piece)))
+    assert _send_raw(server, head, pieces) == 413
+    assert _request(server, "GET", "/")[0] == 200, "the app still answers"

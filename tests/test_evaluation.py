@@ -254,3 +254,33 @@ def test_code_under_evaluation_is_walled_off(tmp_path):
     assert json.loads(proc.stdout) == {name: "tests passed" for name in attempts}
     time.sleep(4)
     assert not outside.exists() and not late.exists(), "nothing was written outside, not even later"
+
+
+class _RefusingLibc:
+    """libc as a container that refuses namespaces shows it (unshare fails with EPERM); the rest real.
+    Injected: a refusal cannot be made for real without changing the machine's own settings."""
+
+    def __init__(self, real):
+        self._real = real
+
+    def unshare(self, flags):
+        return -1
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def test_code_is_not_run_where_the_network_cannot_be_cut_off(tmp_path, monkeypatch):
+    """Fails closed: no network namespace, no run, and the verdict says why; the operator may opt out."""
+    from evaluation import sandbox
+    from evaluation.scoring import score_code
+
+    real = sandbox._libc()
+    monkeypatch.setattr(sandbox, "_libc", lambda: _RefusingLibc(real))
+    marker = tmp_path / "ran.txt"
+    code = f"```python\nopen({str(marker)!r}, 'w').write('x')\n```"
+    refused = score_code(code, "", True)
+    assert refused.correct is None and refused.detail.startswith("not run: this machine refused"), refused
+    assert not marker.exists(), "the code ran without its network cut off"
+    monkeypatch.setenv(sandbox.ALLOW_NETWORK_ENV, "1")
+    assert score_code("```python\nx = 1\n```", "assert x == 1", True).detail == "tests passed", "opted out: it runs"

@@ -5,7 +5,10 @@
   through DNS rebinding. Apps bound to other addresses (a Space, a LAN) are not restricted.
 - URLs as file data: Gradio would download a URL given in place of an upload. The API's
   JSON bodies are read first and any file object whose path or url is an http(s) URL is
-  refused with one line, so the server never fetches what a visitor names.
+  refused with one line, so the server never fetches what a visitor names. A JSON body holds
+  a request's values, never a file's bytes (uploads go to /upload, capped by Gradio), so one
+  over MAX_JSON_BODY_BYTES is refused with 413 as soon as it is seen to be, read in pieces
+  joined once (linear in its size).
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from __future__ import annotations
 import json
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# The largest request a page sends is a prompt of Limits.max_prompt_chars (100,000 characters, up
+# to 4 bytes each as UTF-8, more as JSON escapes) with its settings: 4 MiB is well above it.
+MAX_JSON_BODY_BYTES = 4 * 2**20
 _JSON_PATHS = ("/queue/join", "/call/", "/run/", "/api/")
 
 
@@ -51,11 +57,18 @@ class RequestGuard:
         if self.hosts is not None and host not in self.hosts:
             return await _refuse(scope, send, 421, "this app answers only requests addressed to its own loopback address")
         if scope["type"] == "http" and scope["method"] == "POST" and any(p in scope["path"] for p in _JSON_PATHS):
-            body, more = b"", True
+            declared = headers.get(b"content-length", b"0").decode("latin-1")
+            if declared.isdigit() and int(declared) > MAX_JSON_BODY_BYTES:
+                return await _refuse(scope, send, 413, f"request body over {MAX_JSON_BODY_BYTES // 2**20} MiB")
+            pieces, size, more = [], 0, True
             while more:
                 message = await receive()
-                body += message.get("body", b"")
+                pieces.append(message.get("body", b""))
+                size += len(pieces[-1])
+                if size > MAX_JSON_BODY_BYTES:  # chunked, with no length said: cut off as it arrives
+                    return await _refuse(scope, send, 413, f"request body over {MAX_JSON_BODY_BYTES // 2**20} MiB")
                 more = message.get("more_body", False)
+            body = b"".join(pieces)
             try:
                 names_url = _names_a_url(json.loads(body)) if body else False
             except ValueError:
