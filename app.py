@@ -281,19 +281,29 @@ def run_app(args) -> int:
 
     if args.replay:
         return run_replay(args)
+    from engine.allowance import VisitorBudget
+    from engine.turns import Turns
+    from modalities.limits import from_env
+    from preference.policy import VotePolicy
+
     limits = limits_or_say()
     if limits is None:
         return EXIT_BAD_INPUT
+    try:
+        budget = from_env(VisitorBudget)
+    except ValueError as e:
+        say(f"error: {e}")
+        return EXIT_BAD_INPUT
+    concurrency = comparisons_at_once(args, say)
+    # The comparator's turns are the queue's size: an evaluation from the page takes one per task.
     slots = ModelSlots(
         args.model_options, make_sides(args.model_options, say),
-        parallel=args.parallel, timeout_s=args.timeout, limits=limits,
+        parallel=args.parallel, timeout_s=args.timeout, limits=limits, turns=Turns(concurrency),
     )
-    from preference.policy import VotePolicy
-
     policy = VotePolicy(min_tokens=args.vote_min_tokens, min_read_s=args.vote_min_read, max_votes=args.votes_per_hour)
     demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models, arena_dir=args.arena,
-                      draft=args.draft, vote_policy=policy, behind_proxy=args.behind_proxy)
-    _launch(demo, args, max_file_bytes=limits.max_file_bytes, concurrency=comparisons_at_once(args, say))
+                      draft=args.draft, vote_policy=policy, behind_proxy=args.behind_proxy, budget=budget)
+    _launch(demo, args, max_file_bytes=limits.max_file_bytes, concurrency=concurrency)
     return EXIT_OK
 
 

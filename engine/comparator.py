@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -27,6 +27,7 @@ from .environment import environment
 from .results import ComparisonResult, ModelResult, Status
 from .sides import Side
 from .timing import Stopwatch
+from .turns import Turns
 
 
 class Overlaps:
@@ -63,9 +64,10 @@ class Comparator:
 
     def __init__(
         self, sides: Mapping[str, Side], parallel: bool = False, timeout_s: float | None = None,
-        limits: Limits = DEFAULT_LIMITS,
+        limits: Limits = DEFAULT_LIMITS, turns: Turns | None = None,
     ):
         self._sides = MappingProxyType(dict(sides))
+        self.turns = turns  # the app's (engine.turns); None: every comparison runs when it is asked
         self.parallel = parallel
         self.timeout_s = timeout_s
         self.limits = limits
@@ -179,8 +181,10 @@ class Comparator:
         """
         sides = self._sides  # a model switched during this comparison is seen by the next one
         inputs = self.check(request, inputs, sides)
-        stop_event = stop_event or threading.Event()
-        histories = histories or {}
+        with self.turns.turn() if self.turns else nullcontext():  # after validation, which needs no model
+            yield from self._stream(sides, request, inputs, stop_event or threading.Event(), histories or {}, order)
+
+    def _stream(self, sides, request, inputs, stop_event, histories, order) -> Iterator[ComparisonResult]:
         order = list(SIDES) if self.parallel else (list(order) if order else self._order())
         state = self._new_result(sides, request, inputs, order)
         runs = {

@@ -31,14 +31,20 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def limits_from_env(environ=os.environ) -> Limits:
-    """The defaults, with any COMPARE_<FIELD> environment variable applied; ValueError names a bad one."""
-    values = {}
-    for f in fields(Limits):
+def from_env(cls, environ=os.environ):
+    """A dataclass of named numbers with its defaults, any COMPARE_<FIELD> environment variable
+    applied; ValueError names a bad one."""
+    defaults, values = cls(), {}
+    for f in fields(cls):
         raw = environ.get(f"COMPARE_{f.name.upper()}")
         if raw is not None:
             try:
-                values[f.name] = type(getattr(DEFAULT_LIMITS, f.name))(float(raw))
+                values[f.name] = type(getattr(defaults, f.name))(float(raw))
             except ValueError:
                 raise ValueError(f"COMPARE_{f.name.upper()}={raw!r} is not a number") from None
-    return Limits(**values)
+    return cls(**values)
+
+
+def limits_from_env(environ=os.environ) -> Limits:
+    """The defaults, with any COMPARE_<FIELD> environment variable applied; ValueError names a bad one."""
+    return from_env(Limits, environ)

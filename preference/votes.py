@@ -24,12 +24,12 @@ import math
 import re
 import threading
 import time
-from collections import deque
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from documents import jsonl
 from documents.media import copy_request_media
+from engine.allowance import Allowance, clients
 from engine.results import ComparisonResult
 from models.families import SIDES
 
@@ -73,7 +73,7 @@ class VoteBook:
         self._clock = clock  # the one BlindRound.finished_at is read on
         self._lock = threading.Lock()
         self._voted: set[str] = set()
-        self._recent: dict[str, deque[float]] = {}  # client key -> times of its counted votes in the window
+        self._counted = Allowance(policy.max_votes, policy.window_s, clock)  # per client key
 
     def _refuse(self, round: BlindRound, reason: str, visitor: str | None, message: str):
         """Write the refusal once per comparison (so the leaderboard counts it), then say why."""
@@ -84,15 +84,6 @@ class VoteBook:
                                      **({"visitor": visitor} if visitor else {})})
         raise VoteRefused(message)
 
-    def _clients_over(self, clients: list[str], now: float) -> bool:
-        for key in clients:
-            times = self._recent.get(key)
-            while times and times[0] <= now - self.policy.window_s:
-                times.popleft()
-            if not times:
-                self._recent.pop(key, None)  # nothing left to remember of this client
-        return any(len(self._recent.get(k, ())) >= self.policy.max_votes for k in clients)
-
     def cast(self, round: BlindRound, choice: str, visitor: str | None = None, address: str | None = None) -> dict:
         """Record `choice` on `round` as one durable line; VoteRefused if it cannot be taken.
 
@@ -102,7 +93,7 @@ class VoteBook:
         if not round.votable:
             raise VoteRefused("no vote on this comparison: a vote needs both answers complete (one was stopped or failed)")
         policy = self.policy
-        clients = [f"{kind}:{value}" for kind, value in (("session", visitor), ("address", address)) if value]
+        keys = clients(visitor, address)
         with self._lock:
             if round.vote is not None or round.id in self._voted:
                 raise VoteRefused("this comparison has its vote already: run a new blind comparison to vote again")
@@ -116,10 +107,11 @@ class VoteBook:
             if wait > 0:  # not final: the same vote is taken once the answers have had their time
                 raise VoteRefused(f"too soon: read both answers first (votes open {policy.min_read_s:g} s after both "
                                   f"finish; {math.ceil(wait)} s to go)")
-            if self._clients_over(clients, now):
+            since_last = self._counted.since_last(keys)
+            if not self._counted.take(keys):
                 self._refuse(round, RATE_LIMITED, visitor, f"vote not counted: at most {policy.max_votes} votes per "
                              f"visitor in {policy.window_s / 60:g} minutes. Thank you — try again later")
-            burst = any(self._recent.get(k) and now - self._recent[k][-1] < policy.burst_s for k in clients)
+            burst = since_last is not None and since_last < policy.burst_s
             self.folder.mkdir(parents=True, exist_ok=True)
             entry = {
                 "version": FORMAT_VERSION,
@@ -135,8 +127,6 @@ class VoteBook:
             }
             jsonl.append(self.path, entry)
             self._voted.add(round.id)
-            for key in clients:
-                self._recent.setdefault(key, deque()).append(now)
             round.vote = choice
         return entry
 

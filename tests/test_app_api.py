@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from gradio_client import Client
 
@@ -18,7 +20,10 @@ def server(tmp_path_factory, replica_dirs, all_replicas):
     broken = shutil.copytree(replica_dirs[0], folder / "gemma-broken")  # offered, but its weights are cut short
     (broken / "model.safetensors").write_bytes((broken / "model.safetensors").read_bytes()[:100])
     offer = f"{copy},{all_replicas['gemma4-12b-tiny']},{broken}"
-    srv = AppServer("--record", str(folder / "session"), "--gemma-offer", offer, log=folder / "app.log").wait_ready()
+    (folder / "tmp").mkdir()
+    srv = AppServer("--record", str(folder / "session"), "--gemma-offer", offer, log=folder / "app.log",
+                    env={"TMPDIR": str(folder / "tmp"), "COMPARE_EVAL_TASKS_PER_HOUR": "12"}).wait_ready()
+    srv.tmp = folder / "tmp"
     srv.session, srv.copy, srv.broken = folder / "session", copy, broken
     yield srv
     srv.stop()
@@ -118,6 +123,26 @@ def test_evaluate_tab_runs_a_suite(server):
     assert rows[2][3] == "n/a", "the audio task does not count for Qwen 3.5"
     with pytest.raises(Exception, match="not in the list of choices|not one of the shipped suites"):
         client.predict("/etc/passwd", 3, False, api_name="/evaluate")
+
+
+def test_an_evaluation_from_the_page_lets_comparisons_through_and_is_bounded(server):
+    """An evaluation takes one turn on the models per task: a comparison asked for meanwhile is
+    answered before the evaluation ends. Each visitor evaluates a bounded number of tasks an hour
+    (12 on this server, 3 of them taken by test_evaluate_tab_runs_a_suite), and an evaluation's
+    folder is removed when it ends."""
+    evaluating = Client(server.url, verbose=False).submit("samples/suites/math.jsonl", 6, False, api_name="/evaluate")
+    while not any(o[0].startswith(("1/", "2/")) for o in evaluating.outputs()):
+        assert not evaluating.done(), "the evaluation ended before its first task"
+        time.sleep(0.05)  # polling the job's own outputs, not waiting on the machine's speed
+    *_, raw = call_compare(Client(server.url, verbose=False), "Meanwhile")
+    assert raw["results"]["gemma"]["status"] == "done"
+    tasks_done = int(evaluating.outputs()[-1][0].split("/")[0])
+    assert tasks_done < 6, f"the comparison waited for the whole evaluation ({tasks_done} of 6 tasks done)"
+    summary, _ = evaluating.result()
+    assert summary.startswith("6/6 tasks"), summary
+    assert list((server.tmp / "gemma-qwen-evaluate").iterdir()) == [], "an evaluation's folder was left behind"
+    with pytest.raises(Exception, match="up to 12 tasks an hour"):
+        Client(server.url, verbose=False).predict("samples/suites/math.jsonl", 5, False, api_name="/evaluate")
 
 
 def test_a_visitor_loads_only_what_the_operator_offers(server, tmp_path):

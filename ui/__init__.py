@@ -16,6 +16,7 @@ from pathlib import Path
 import gradio as gr
 
 from engine.slots import ModelSlots
+from engine.allowance import VisitorBudget
 from models.tiny import TINY_NOTICE
 from preference.policy import VotePolicy
 
@@ -27,7 +28,7 @@ from .evaluate import evaluate_tab
 def build_demo(
     slots: ModelSlots, tiny: bool = False, record_dir: str | Path | None = None, lock_models: bool = False,
     arena_dir: str | Path | None = None, draft: bool = False, vote_policy: VotePolicy = VotePolicy(),
-    behind_proxy: bool = False,
+    behind_proxy: bool = False, budget: VisitorBudget = VisitorBudget(),
 ) -> gr.Blocks:
     """The app's Blocks. Loads nothing: the caller fills `slots` before or after.
 
@@ -35,7 +36,8 @@ def build_demo(
     visitor can download their own; without it nothing is recorded. `lock_models` shows the models but
     lets no visitor switch them (the slots are shared by every session). With `arena_dir` (the
     operator's --arena) the Arena tab keeps its votes there, under `vote_policy`, and the Leaderboard
-    tab counts them (the replicas' votes too, by default, when the models are replicas).
+    tab counts them (the replicas' votes too, by default, when the models are replicas). `budget` is
+    what each visitor may take of the shared server; `behind_proxy` says where their address is.
     """
     with gr.Blocks(title="Gemma 4 vs Qwen 3.5", analytics_enabled=False) as demo:
         gr.Markdown("# Gemma 4 vs Qwen 3.5\nOne input, two models, honest timing side by side.")
@@ -49,5 +51,5 @@ def build_demo(
             with gr.Tab("Leaderboard") as board:
                 leaderboard_tab(arena_dir, board, replicas=tiny)
         with gr.Tab("Evaluate"):
-            evaluate_tab(slots)
+            evaluate_tab(slots, budget, behind_proxy)
     return demo

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
 
+from engine.allowance import Allowance, VisitorBudget, clients
 from engine.slots import ModelSlots
 from modalities.errors import InputError
 from models.families import LABELS, SIDES
 
 from .markup import plain, to_html
-from .session import MODELS_QUEUE, StopSwitches
+from .session import StopSwitches, client_address, visitor_id
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
@@ -36,10 +39,27 @@ def task_markdown(prompt: str, run) -> str:
     return to_html("\n".join(lines))
 
 
-def evaluate_tab(slots: ModelSlots) -> None:
-    """Lay out the tab and wire its handlers: evaluate, cancel, and a row's details."""
+def scratch_root() -> Path:
+    """Where evaluations from the page write (one folder each, removed when it ends); folders an
+    ended server left behind (killed mid-run) are removed at the next start of one."""
+    root = Path(tempfile.gettempdir()) / "gemma-qwen-evaluate"
+    root.mkdir(mode=0o700, exist_ok=True)
+    for left in root.iterdir():
+        if time.time() - left.stat().st_mtime > 24 * 3600:
+            shutil.rmtree(left, ignore_errors=True)
+    return root
+
+
+def evaluate_tab(slots: ModelSlots, budget: VisitorBudget = VisitorBudget(), behind_proxy: bool = False) -> None:
+    """Lay out the tab and wire its handlers: evaluate, cancel, and a row's details.
+
+    An evaluation is many comparisons: it waits in a queue of its own (one at a time) and takes one
+    of the comparator's turns per task (engine.turns), so a visitor who clicks Compare meanwhile
+    waits for one task, not the whole evaluation; each visitor evaluates at most
+    `budget.eval_tasks_per_hour` tasks an hour."""
     suites = shipped_suites()
     switches = StopSwitches()
+    allowance = Allowance(budget.eval_tasks_per_hour)
     gr.Markdown(
         "Run a suite of tasks with known answers through both models (greedy decoding). Code tasks are not "
         "executed here; use `python app.py eval --allow-code-execution` for those."
@@ -71,7 +91,10 @@ def evaluate_tab(slots: ModelSlots) -> None:
         except InputError as e:
             raise gr.Error(str(e), print_exception=False) from None
         prompts = {t.id: t.prompt for t in tasks}
-        out = Path(tempfile.mkdtemp(prefix="eval-"))
+        if not allowance.take(clients(visitor_id(req.session_hash), client_address(req, behind_proxy)), len(tasks)):
+            raise gr.Error(f"Not started: each visitor may evaluate up to {budget.eval_tasks_per_hour} tasks an hour, "
+                           "and this would go over. Try fewer tasks, or later.", print_exception=False)
+        out = Path(tempfile.mkdtemp(prefix="eval-", dir=scratch_root()))
         runs, shown, text = [], [], ""
         stop = switches.arm(req.session_hash)
         try:
@@ -91,6 +114,7 @@ def evaluate_tab(slots: ModelSlots) -> None:
                        shown_runs: [(prompts.get(r.task, ""), r) for r in runs]}
         finally:
             switches.disarm(req.session_hash)
+            shutil.rmtree(out, ignore_errors=True)  # its results are on the page; nothing else reads them
         if stop.is_set():
             yield {summary: f"**Cancelled** after {len(runs)} of {len(tasks)} tasks" + (f" — {text}" if text else "")}
 
@@ -104,7 +128,7 @@ def evaluate_tab(slots: ModelSlots) -> None:
         switches.stop(req.session_hash)
 
     run.click(evaluate, [suite, limit, think], [summary, rows_view, shown_runs], api_name="evaluate",
-              concurrency_id=MODELS_QUEUE)
+              concurrency_id="evaluations", concurrency_limit=1)
     # Queued (so it knows its session) but never waiting behind the evaluation it cancels.
     cancel.click(cancel_run, None, None, api_name=False, concurrency_limit=None)
     rows_view.select(show_task, shown_runs, detail, api_name=False, concurrency_limit=None)

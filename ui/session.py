@@ -47,9 +47,10 @@ class StopSwitches:
             self._events.pop(session, None)
 
 
-# Every event that runs the models (Compare, Arena, Evaluate) waits in this one queue, whose
-# size is the launch's default concurrency: 1, so no two comparisons share the machine, or
-# --concurrency N with both models on servers (their timings then marked contended).
+# Compare and the Arena wait in this one queue, whose size is the launch's default concurrency:
+# 1, so no two comparisons share the machine, or --concurrency N with both models on servers
+# (their timings then marked contended). Evaluate waits in its own and takes the comparator's
+# turns (engine.turns) one task at a time, so it never holds this queue for a whole suite.
 MODELS_QUEUE = "models"
 
 
