@@ -67,6 +67,11 @@ def _model_args(parser: argparse.ArgumentParser, defaults: bool = True) -> None:
             help="what the served model takes besides text, e.g. image,video,audio (default: found or assumed)",
         )
     parser.add_argument(
+        "--offer-presets", action="store_true", default=env("COMPARE_OFFER_PRESETS", "") not in ("", "0"),
+        help="visitors may also pick the matched pairs' checkpoints (COMPARE_OFFER_PRESETS=1); each loads for "
+        "every visitor, so offer them only where they can load (on the hub or in the cache) and fit",
+    )
+    parser.add_argument(
         "--api-key-env", default=API_KEY_ENV, metavar="NAME",
         help="environment variable holding the servers' API key (never printed or recorded)",
     )
@@ -108,6 +113,7 @@ def model_options(args):
         fast=args.fast,
         draft=args.draft,
         offered={k: getattr(args, f"{k}_offer") for k in SIDES},
+        offer_presets=args.offer_presets,
     )
 
 

@@ -53,6 +53,7 @@ class ModelOptions:
     fast: bool = False
     draft: bool = False  # each family's own drafter, loaded with its model where this stack runs one
     offered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # side -> more models visitors may pick
+    offer_presets: bool = False  # the presets' checkpoints too (the operator's --offer-presets)
 
 
 def resolve_sources(options: ModelOptions) -> dict[str, str]:

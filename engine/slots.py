@@ -1,8 +1,11 @@
 """The two model slots of a running app: which model each side holds, swapped on request.
 
 The slots own their Comparator and put each new side into it, so the next comparison sees a
-swap and one in progress keeps the model it started with. Switching a side's model releases
-the previous one before the next loads, so two large checkpoints never sit in memory at once.
+swap and one in progress keeps the model it started with. A slot never empties: the new model
+loads beside the current one, which answers until the new one works. Only where both cannot fit
+is the current one unloaded first, and only after the new one has shown it can load (its config
+opens, it is of this side's family, it fits once the current one is gone); if it then fails,
+the previous model is loaded back.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ import gc
 import threading
 
 from models.families import SIDES
-from models.registry import PRESETS
 
 from .comparator import Comparator
 from .sides import ModelOptions, Side, load_side, settle
@@ -27,17 +29,21 @@ class LoadFailed(RuntimeError):
 
 class ModelSlots:
     def __init__(self, options: ModelOptions, sides: dict[str, Side] | None = None, **comparator_options):
+        from models.registry import PRESETS
+
         self.options = options
-        initial = sides or {k: Side(k, load_error="no model loaded yet") for k in SIDES}
+        initial = {k: (sides or {}).get(k) or Side(k, load_error="no model loaded yet") for k in SIDES}
         self.comparator = Comparator(initial, **comparator_options)
         self._load_lock = threading.Lock()
         # The operator's list, fixed at start: what was loaded, named (--gemma/--qwen, --offer),
-        # and the presets' checkpoints. A browser can pick from it, never name a path of its own.
+        # and the presets' checkpoints where the operator offers them (--offer-presets). A browser
+        # can pick from it, never name a path of its own.
+        presets = PRESETS.values() if options.offer_presets else ()
         self._offered = {
             k: list(dict.fromkeys(
                 s for s in (
                     initial[k].backend.source if initial[k].backend else None, options.sources.get(k),
-                    *options.offered.get(k, ()), *(getattr(p, k) for p in PRESETS.values()),
+                    *options.offered.get(k, ()), *(getattr(p, k) for p in presets),
                 ) if s
             ))
             for k in SIDES
@@ -69,21 +75,43 @@ class ModelSlots:
             current = self.side(key)
             if current.backend and current.backend.source == source:
                 return current
-            if current.backend and not self._fits_beside(source):
+            previous = current.backend.source if current.backend else None
+            if previous and not self._fits_beside(source):
+                self._preflight(key, source, previous)  # before anything is unloaded
                 with current.lock:  # waits for a generation on this side to finish
                     self.comparator.put(Side(key, load_error=f"loading {source}…"))
-                    current = self.side(key)
-                    _release()
-            side = load_side(key, source, self.options.device, self.options.fast, for_visitor=True,
-                             draft=self.options.draft)
-            if side.backend is None and current.backend is not None:
-                raise LoadFailed(f"{side.load_error}; {current.backend.source} stays loaded")
-            with current.lock:  # a generation in progress on the old model finishes first
+                del current
+                _release()
+            side = self._load_side(key, source)
+            if side.backend is None and previous is not None:
+                if self.side(key).backend is None:  # it was unloaded for this one: load it back
+                    restored = self._load_side(key, previous)
+                    self.comparator.put(restored)
+                    if restored.backend is None:
+                        raise LoadFailed(f"{side.load_error}; {previous} could not be loaded back ({restored.load_error})")
+                raise LoadFailed(f"{side.load_error}; {previous} stays loaded")
+            with self.side(key).lock:  # a generation in progress on the old model finishes first
                 self.comparator.put(side)
-            del current
             _release()
             settle(self.comparator.sides)
             return side
+
+    def _load_side(self, key: str, source: str) -> Side:
+        return load_side(key, source, self.options.device, self.options.fast, for_visitor=True, draft=self.options.draft)
+
+    def _preflight(self, key: str, source: str, current: str) -> None:
+        """LoadFailed, with `current` still loaded, unless `source` can load in its place."""
+        from models.loading import FIT_MARGIN, ModelLoadError, estimate_bytes, free_bytes, open_config, pick_device
+
+        try:
+            open_config(source, key)
+        except ModelLoadError as e:
+            raise LoadFailed(f"{e.reason}; {current} stays loaded") from None
+        device = self.options.device or pick_device()
+        per_param = 2 if device.startswith("cuda") else 4
+        need, freed = estimate_bytes(source, per_param), estimate_bytes(current, per_param) or 0
+        if need is not None and need * FIT_MARGIN > free_bytes(device) + freed:
+            raise LoadFailed(f"'{source}' does not fit in memory even with {current} unloaded; {current} stays loaded")
 
     def _fits_beside(self, source: str) -> bool:
         """Whether `source`'s weights fit in the memory left with every current model loaded."""

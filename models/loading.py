@@ -148,14 +148,11 @@ def check_fits(source: str, family: Family, device: str, bytes_per_param: int, f
     )
 
 
-def load_model(
-    source: str, expected_family: str | None = None, device: str | None = None, fast: bool = False
-) -> LoadedModel:
-    """Load processor and model from a hub id or folder; raise ModelLoadError with a clear reason."""
-    import torch
-    from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+def open_config(source: str, expected_family: str | None = None):
+    """A checkpoint's config and family, and how to read its files; ModelLoadError if it is not there
+    or not one of the two families. Reads only the config: cheap enough to ask before unloading anything."""
+    from transformers import AutoConfig
 
-    device = device or pick_device()
     # Offline, a hub id can still load from the local cache, and fails at once if it is not there.
     local = {"local_files_only": True} if not Path(source).exists() and not hub_reachable() else {}
     try:
@@ -168,6 +165,18 @@ def load_model(
         raise ModelLoadError(f"'{source}' is a {config.model_type} model, neither Gemma 4 nor Qwen 3.5")
     if expected_family and family.key != expected_family:
         raise ModelLoadError(f"'{source}' is a {family.label} model, not the expected {expected_family} side")
+    return config, family, local
+
+
+def load_model(
+    source: str, expected_family: str | None = None, device: str | None = None, fast: bool = False
+) -> LoadedModel:
+    """Load processor and model from a hub id or folder; raise ModelLoadError with a clear reason."""
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    device = device or pick_device()
+    config, family, local = open_config(source, expected_family)
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
     check_fits(source, family, device, bytes_per_param=2 if dtype == torch.bfloat16 else 4)
     try:

@@ -20,10 +20,10 @@ def server(tmp_path_factory, replica_dirs, all_replicas):
     broken = shutil.copytree(replica_dirs[0], folder / "gemma-broken")  # offered, but its weights are cut short
     (broken / "model.safetensors").write_bytes((broken / "model.safetensors").read_bytes()[:100])
     offer = f"{copy},{all_replicas['gemma4-12b-tiny']},{broken}"
-    (folder / "tmp").mkdir()
     srv = AppServer("--record", str(folder / "session"), "--gemma-offer", offer, log=folder / "app.log",
-                    env={"TMPDIR": str(folder / "tmp"), "COMPARE_EVAL_TASKS_PER_HOUR": "12"}).wait_ready()
-    srv.tmp = folder / "tmp"
+                    env={"TMPDIR": str(folder), "COMPARE_EVAL_TASKS_PER_HOUR": "12",
+                         "COMPARE_MODEL_PICKS_PER_HOUR": "4"}).wait_ready()
+    srv.tmp = folder  # the server's temporary folder
     srv.session, srv.copy, srv.broken = folder / "session", copy, broken
     yield srv
     srv.stop()
@@ -303,3 +303,21 @@ def test_the_leaderboard_tab_and_the_command_agree(server):
     assert tab["votes"] >= 2 and tab["ratings"], tab
     _, without = client.predict(False, api_name="/leaderboard")
     assert without["votes"] == 0, "votes on the replicas are left out by default"
+
+
+def test_model_switches_per_visitor_are_bounded(server, replica_dirs):
+    """Each switch loads a model for everyone: a visitor gets a few an hour (4 on this server), then a
+    clear refusal, and the loaded model stays."""
+    from gradio_client.exceptions import AppError
+
+    client = Client(server.url, verbose=False)
+    for attempt, source in enumerate([server.copy, replica_dirs[0]] * 3):
+        try:
+            client.predict(str(source), api_name="/load_gemma")
+        except AppError as e:
+            assert "each visitor may switch models 4 times an hour" in str(e), str(e)
+            break
+    else:
+        pytest.fail("six switches in a row were all taken")
+    *_, raw = call_compare(client, "Still answering?")
+    assert raw["results"]["gemma"]["error"] is None and raw["results"]["gemma"]["source"] in (str(server.copy), str(replica_dirs[0]))

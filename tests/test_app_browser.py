@@ -307,6 +307,26 @@ def test_every_open_page_sees_a_model_another_visitor_loaded(page, tmp_path, rep
         srv.stop()
 
 
+def test_a_fresh_page_shows_the_loaded_models_from_its_first_paint(page, tmp_path, replica_dirs):
+    """The layout was built at start, with the models of then; a page opened after a switch shows
+    the switch from the first paint (the periodic re-read is an hour away on this server)."""
+    import shutil
+
+    from gradio_client import Client
+    from playwright.sync_api import expect
+
+    copy = shutil.copytree(replica_dirs[0], tmp_path / "gemma-other")
+    srv = AppServer("--gemma-offer", str(copy), log=tmp_path / "app.log",
+                    env={"COMPARE_MODELS_REFRESH_S": "3600"}).wait_ready()
+    try:
+        Client(srv.url, verbose=False).predict(str(copy), api_name="/load_gemma")
+        page.goto(srv.url)
+        expect(page.locator("#gemma-info")).to_contain_text(str(copy), timeout=20_000)
+        expect(page.get_by_label("Gemma 4 model")).to_have_value(str(copy))
+    finally:
+        srv.stop()
+
+
 def test_the_blind_page_names_the_models_only_after_the_vote(server, page):
     from playwright.sync_api import expect
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import time
 
 import psutil
@@ -159,3 +160,40 @@ def test_locked_models_cannot_be_switched_by_visitors(tmp_path, replica_dirs, ho
         assert "/compare" in endpoints and not any(name.startswith("/load_") for name in endpoints)
     finally:
         srv.stop()
+
+
+def test_a_pick_that_cannot_load_never_empties_the_slot(replica_dirs):
+    """A preset checkpoint that is not here (offline) is refused before the loaded model is touched,
+    whether or not the two would fit side by side."""
+    from engine.sides import ModelOptions, load_side
+    from engine.slots import LoadFailed, ModelSlots
+
+    slots = ModelSlots(ModelOptions(offer_presets=True), {"gemma": load_side("gemma", str(replica_dirs[0]))})
+    assert "google/gemma-4-E4B-it" in slots.offered("gemma")
+    before = slots.side("gemma")
+    with pytest.raises(LoadFailed, match=f"{re.escape(str(replica_dirs[0]))} stays loaded"):
+        slots.load("gemma", "google/gemma-4-E4B-it")
+    assert slots.side("gemma") is before and before.backend is not None, "the slot was emptied"
+    assert "google/gemma-4-E4B-it" not in ModelSlots(ModelOptions()).offered("gemma"), "presets offered unasked"
+
+
+def test_a_load_that_fails_after_the_unload_brings_the_previous_model_back(replica_dirs, tmp_path, monkeypatch):
+    """Where both cannot fit, the current model goes first; when the new one then fails (its config
+    opens, its weights are cut short), the previous one is loaded back and the slot answers."""
+    import shutil
+
+    from engine.sides import ModelOptions, load_side
+    from engine.slots import LoadFailed, ModelSlots
+
+    broken = shutil.copytree(replica_dirs[0], tmp_path / "gemma-broken")
+    (broken / "model.safetensors").write_bytes((broken / "model.safetensors").read_bytes()[:100])
+    slots = ModelSlots(ModelOptions(offered={"gemma": (str(broken),)}), {"gemma": load_side("gemma", str(replica_dirs[0])),
+                                                                          "qwen": load_side("qwen", str(replica_dirs[1]))})
+    # Injected: "both cannot fit" cannot be made for real with models this small.
+    monkeypatch.setattr(ModelSlots, "_fits_beside", lambda self, source: False)
+    with pytest.raises(LoadFailed, match=f"{re.escape(str(replica_dirs[0]))} stays loaded"):
+        slots.load("gemma", str(broken))
+    side = slots.side("gemma")
+    assert side.backend is not None and side.backend.source == str(replica_dirs[0]), side.load_error
+    result = slots.comparator.run(request("Still there?"))
+    assert result.results["gemma"].error is None, result.results["gemma"].error

@@ -44,7 +44,7 @@ def build_demo(
         if tiny:
             gr.Markdown(f"**{TINY_NOTICE}** Started with `--tiny`: timings are real, answers are not.", elem_id="tiny-banner")
         with gr.Tab("Compare"):
-            CompareTab(slots, record_dir, lock_models, draft).build()
+            CompareTab(slots, record_dir, lock_models, draft, budget, behind_proxy).build()
         if arena_dir is not None:
             with gr.Tab("Arena (blind)"):
                 ArenaTab(slots, arena_dir, vote_policy, behind_proxy).build()

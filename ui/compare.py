@@ -16,6 +16,7 @@ from pathlib import Path
 import gradio as gr
 
 from engine.results import ComparisonResult, Status
+from engine.allowance import VisitorBudget
 from engine.slots import ModelSlots
 from modalities.errors import InputError
 from modalities.request import IDENTICAL, MAX_SEED, RECOMMENDED, CompareRequest, GenerationSettings
@@ -82,8 +83,9 @@ def paced(stream: Iterator[ComparisonResult]) -> Iterator[ComparisonResult]:
 
 class CompareTab:
     def __init__(self, slots: ModelSlots, record_dir: str | Path | None = None, lock_models: bool = False,
-                 draft: bool = False):
+                 draft: bool = False, budget: VisitorBudget = VisitorBudget(), behind_proxy: bool = False):
         self.slots = slots
+        self.budget, self.behind_proxy = budget, behind_proxy
         self.draft_default = draft  # the operator's --draft
         self.lock_models = lock_models
         self.switches = StopSwitches()
@@ -94,7 +96,7 @@ class CompareTab:
 
     def build(self) -> None:
         self.session = gr.State(Conversation())
-        self.pickers = ModelPickers(self.slots, self.lock_models)
+        self.pickers = ModelPickers(self.slots, self.lock_models, self.budget, self.behind_proxy)
         self.pickers.build()
         # The composer and its buttons first, so on a phone Compare is right under the prompt.
         with gr.Row(elem_id="composer"):

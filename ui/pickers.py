@@ -1,33 +1,47 @@
 """The model pickers: a matched pair or one model per family, from the operator's list.
 
 The models are shared by every page (one set of slots per server): a pick loads in the
-background while the current model keeps answering, and each open page re-reads every
-MODELS_REFRESH_S what is loaded, so no page claims a model another visitor replaced.
+background while the current model keeps answering, and each open page reads what is loaded
+as it opens and again every MODELS_REFRESH_S, so no page claims a model another visitor
+replaced. A pick loads a model for everyone, so each visitor has a few an hour
+(VisitorBudget.model_picks_per_hour), and a matched pair is offered only where the operator
+offers both of its checkpoints.
 """
 
 from __future__ import annotations
 
+import os
+
 import gradio as gr
 
+from engine.allowance import Allowance, VisitorBudget, clients
 from engine.slots import LoadFailed, ModelSlots, SourceRefused
 from models.families import LABELS, SIDES
 from models.registry import PRESETS
 
 from .format import model_info_markdown
+from .session import client_address, visitor_id
 
-MODELS_REFRESH_S = 5  # how often an open page re-reads which models are loaded
+# How often an open page re-reads which models are loaded (COMPARE_MODELS_REFRESH_S).
+MODELS_REFRESH_S = float(os.environ.get("COMPARE_MODELS_REFRESH_S", 5))
 
 
 class ModelPickers:
-    def __init__(self, slots: ModelSlots, lock_models: bool = False):
+    def __init__(self, slots: ModelSlots, lock_models: bool = False, budget: VisitorBudget = VisitorBudget(),
+                 behind_proxy: bool = False):
         self.slots = slots
         self.lock_models = lock_models
+        self.budget, self.behind_proxy = budget, behind_proxy
+        self.picks = Allowance(budget.model_picks_per_hour)
+        # Only the pairs whose two checkpoints the operator offers.
+        self.presets = [p for p in PRESETS.values() if all(getattr(p, k) in slots.offered(k) for k in SIDES)]
 
     def build(self) -> None:
         with gr.Row():
             self.preset = gr.Dropdown(
-                choices=[(f"{p.name}: {p.note}", p.name) for p in PRESETS.values()],
+                choices=[(f"{p.name}: {p.note}", p.name) for p in self.presets],
                 value=None, label="Matched pair", scale=1, interactive=not self.lock_models,
+                visible=bool(self.presets),
             )
             self.pickers, self.infos = {}, {}
             for key in SIDES:
@@ -49,15 +63,18 @@ class ModelPickers:
             for key in SIDES:
                 picked = picked.then(self.loader(key), self.pickers[key], self.infos[key], api_name=False)
                 self.pickers[key].input(self.loader(key), self.pickers[key], self.infos[key], api_name=f"load_{key}")
-        # The models are shared by every page: each open page shows what is loaded now.
+        # The models are shared by every page: each open page shows what is loaded, from its first
+        # paint (the layout was built when the server started) and every few seconds after.
+        gr.on([gr.context.Context.root_block.load], self.loaded_now, None, [*pickers, *self.infos.values()],
+              api_name=False, show_progress="hidden", queue=False)
         gr.Timer(MODELS_REFRESH_S).tick(
             self.loaded_now, None, [*pickers, *self.infos.values()], api_name=False, concurrency_limit=None,
             show_progress="hidden",
         )
 
     def pick_preset(self, name) -> dict:
-        if not name:
-            return {}
+        if name not in {p.name for p in self.presets}:  # none (the picker left untouched), or not offered
+            return {picker: gr.skip() for picker in self.pickers.values()}
         chosen = PRESETS[name]
         return {self.pickers[key]: getattr(chosen, key) for key in SIDES}
 
@@ -70,9 +87,16 @@ class ModelPickers:
     def loader(self, key: str):
         """The handler that loads what a visitor picks for side `key`."""
 
-        def load(source, progress=gr.Progress()):
-            if not source:
+        def load(source, req: gr.Request, progress=gr.Progress()):
+            if not source or source == self.slots.source(key):
                 return model_info_markdown(self.slots.side(key))
+            if source not in self.slots.offered(key):
+                raise gr.Error(f"not one of the models this server offers for {key}", title="Model not offered",
+                               print_exception=False)
+            if not self.picks.take(clients(visitor_id(req.session_hash), client_address(req, self.behind_proxy))):
+                raise gr.Error(f"Not loaded: each visitor may switch models {self.budget.model_picks_per_hour} times an "
+                               "hour (each switch loads a model for everyone here). Try later.",
+                               title="Model not loaded", print_exception=False)
             progress(0.1, desc=f"Loading {source}")
             try:
                 side = self.slots.load(key, source)
