@@ -143,8 +143,9 @@ class Comparator:
             except Exception as e:  # an internal error on one side must not end the other's run
                 result.status, result.error = Status.ERROR, one_line(e)
             if result.status in (Status.DONE, Status.STOPPED):  # what was shown continues its conversation
-                # Kept for follow-ups in the visitor's state: paths, not decoded images.
-                light = replace(routed, images=[image.without_pixels() for image in routed.images])
+                # Kept for follow-ups in the visitor's state: paths, not decoded images or audio.
+                light = replace(routed, images=[image.without_pixels() for image in routed.images],
+                                audio=routed.audio.without_samples() if routed.audio else None)
                 turns[side.key] = Turn(light, result.text)
         yield
 

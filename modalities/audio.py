@@ -24,12 +24,32 @@ SAMPLE_RATE = 16_000
 @dataclass
 class AudioInput:
     path: Path
-    waveform: np.ndarray  # float32, mono, SAMPLE_RATE
+    waveform: np.ndarray | None  # float32, mono, SAMPLE_RATE; None once dropped (without_samples)
     notes: list[str] = field(default_factory=list)
+    length: int = 0  # samples: what `waveform` holds, kept when it is dropped
+
+    def __post_init__(self):
+        if self.waveform is not None:
+            self.length = len(self.waveform)
 
     @property
     def duration_s(self) -> float:
-        return len(self.waveform) / SAMPLE_RATE
+        return self.length / SAMPLE_RATE
+
+    def samples(self) -> np.ndarray:
+        """The decoded samples; decoded again from the file (and cut as before) when dropped."""
+        if self.waveform is not None:
+            return self.waveform
+        return load_audio(self.path).waveform[: self.length]
+
+    def without_samples(self) -> AudioInput:
+        """This input holding only its path and length: what an earlier turn of a conversation keeps,
+        so a session's state never holds decoded audio (20 minutes are 77 MB of samples)."""
+        return AudioInput(self.path, None, self.notes, self.length)
+
+    def first(self, samples: int) -> AudioInput:
+        """The first `samples` of it, copied: a slice would keep the whole decoded file alive."""
+        return AudioInput(self.path, self.waveform[:samples].copy(), self.notes)
 
     @property
     def name(self) -> str:

@@ -3,7 +3,9 @@
 Awkward but valid images are converted and the conversion is noted (it is shown to the user):
 EXIF rotation is applied, alpha is composited on white, CMYK/greyscale/palette become RGB,
 16-bit and float images are scaled to 8 bits, and an animated image gives its first frame.
-The pixel count is checked from the header before any pixel is decoded.
+The pixel count is checked from the header before any pixel is decoded, and an image larger than
+any processor takes (Limits.max_image_decode_pixels) is halved until it is not: a JPEG is decoded
+at that size directly (its DCT scaling, `Image.draft`), anything else reduced once decoded.
 """
 
 from __future__ import annotations
@@ -89,6 +91,11 @@ def load_image(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> ImageInput:
         if frames > 1:
             im.seek(0)
             notes.append(f"animated image: first of {frames} frames used")
+        factor = 1
+        while width * height > limits.max_image_decode_pixels * factor * factor and factor < 8:
+            factor *= 2
+        if factor > 1 and im.format == "JPEG":
+            im.draft("RGB" if im.mode != "L" else "L", (-(-width // factor), -(-height // factor)))
         im.load()  # decodes now, so a truncated file fails here rather than in a processor
         # A file far larger than its pixels could need carries something else (appended data):
         # it would be copied into recordings and archives as it is, so it is refused.
@@ -102,6 +109,10 @@ def load_image(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> ImageInput:
         if orientation != 1:
             notes.append("rotated upright from its EXIF orientation")
         rgb = _to_8bit_rgb(upright, notes)
+        if factor > 1:
+            if rgb.width * rgb.height > limits.max_image_decode_pixels:  # not a JPEG: decoded whole, reduced now
+                rgb = rgb.reduce(factor)
+            notes.append(f"{width}x{height} decoded at {rgb.width}x{rgb.height}: larger than either model takes")
     except InputError:
         raise
     except Image.DecompressionBombError as e:

@@ -18,6 +18,10 @@ class Limits:
     max_file_bytes: int = 512 * MiB
     # 8000 x 6000 photos are fine; anything far larger is most likely a decompression bomb.
     max_image_pixels: int = 64_000_000
+    # Images are decoded at most this large: Qwen's vision processors take up to 2^24 pixels at
+    # their largest setting, Gemma 4's largest budget (1120 soft tokens) about 2.6 MP, so a 64 MP
+    # photo decoded whole is three quarters waste. JPEGs are decoded at the smaller size directly.
+    max_image_decode_pixels: int = 2**24
     max_images: int = 8
     max_video_seconds: float = 30 * 60
     max_video_frames: int = 30 * 60 * 60  # 30 minutes at 60 fps

@@ -8,7 +8,7 @@ to its limit, and the cut is noted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .errors import InputError
 from .audio import SAMPLE_RATE, AudioInput
@@ -108,7 +108,7 @@ def route(inputs: Inputs, caps: Capabilities) -> RoutedInputs:
                     f"{audio.name}: cut from {audio.duration_s:.1f} s to the first {caps.max_audio_s:.0f} s, "
                     f"the most {caps.label} takes"
                 )
-                audio = replace(audio, waveform=audio.waveform[:keep])
+                audio = audio.first(keep)
             routed.audio = audio
     sent_any = bool(routed.prompt or routed.images or routed.video or routed.audio)
     if not sent_any:

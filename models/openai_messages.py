@@ -42,7 +42,7 @@ def user_content(inputs: RoutedInputs) -> list[dict]:
     if inputs.video:
         content.append({"type": "video_url", "video_url": {"url": _video_data_url(inputs.video.path)}})
     if inputs.audio:
-        content.append({"type": "input_audio", "input_audio": {"data": _wav_base64(inputs.audio.waveform), "format": "wav"}})
+        content.append({"type": "input_audio", "input_audio": {"data": _wav_base64(inputs.audio.samples()), "format": "wav"}})
     if inputs.prompt:
         content.append({"type": "text", "text": inputs.prompt})
     return content

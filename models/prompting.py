@@ -104,7 +104,7 @@ def prepare(loaded: LoadedModel, inputs: RoutedInputs, thinking: bool, history: 
         n = len(videos[-1][1].frames_indices)
         if inputs.video:
             notes.append(f"{inputs.video.name}: {n} frames sampled of {inputs.video.total_frames}")
-    audios = [turn.audio.waveform for turn in turns if turn.audio]
+    audios = [turn.audio.samples() for turn in turns if turn.audio]
     if audios:
         kwargs["audio"] = audios
     batch = processor(**kwargs).to(loaded.model.device)

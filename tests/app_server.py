@@ -59,6 +59,7 @@ class AppServer:
 def call_compare(
     client, prompt: str, images=(), video=None, audio=None, *, system: str = "", max_new_tokens: int = 8,
     temperature: float = 0.0, top_p: float = 0.95, seed: int = 0, thinking: bool = False, sampling: str = "identical",
+    draft: bool = False,
 ):
     """The app's /compare endpoint by keyword (greedy by default); returns the handler's outputs,
     the raw result JSON last. Files are uploaded as a browser would."""
@@ -76,5 +77,6 @@ def call_compare(
         seed=seed,
         thinking=thinking,
         sampling=sampling,
+        draft=draft,
         api_name="/compare",
     )

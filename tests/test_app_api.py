@@ -321,3 +321,10 @@ def test_model_switches_per_visitor_are_bounded(server, replica_dirs):
         pytest.fail("six switches in a row were all taken")
     *_, raw = call_compare(client, "Still answering?")
     assert raw["results"]["gemma"]["error"] is None and raw["results"]["gemma"]["source"] in (str(server.copy), str(replica_dirs[0]))
+
+
+def test_drafting_is_the_operators_to_allow(server):
+    """A drafter is one more model in memory: a visitor's request for one is ignored without --draft."""
+    *_, raw = call_compare(Client(server.url, verbose=False), "Draft please", draft=True)
+    assert raw["request"]["settings"]["draft"] is False
+    assert all(r["metrics"]["drafting"] is None for r in raw["results"].values()), "a drafter ran"

@@ -202,6 +202,33 @@ def test_a_conversation_keeps_no_decoded_image_and_follow_ups_still_see_it(compa
     assert follow.results["gemma"].error is None and tokens.image > 0, "the earlier image was sent again"
 
 
+def test_a_long_silent_audio_file_leaves_no_samples_in_the_conversation(comparator, tmp_path):
+    """20 minutes of silence compress to almost nothing and decode to 77 MB: a turn keeps the path
+    and length only (the model heard its first 30 s, cut as a copy), and the follow-up hears it again."""
+    import numpy as np
+    import soundfile
+
+    silence = tmp_path / "silence.flac"
+    soundfile.write(silence, np.zeros(20 * 60 * 16_000, dtype=np.float32), 16_000)
+    assert silence.stat().st_size < 2 * 2**20
+    first = comparator.run(request("Listen", GenerationSettings(max_new_tokens=2, temperature=0.0), audio=str(silence)))
+    kept = first.turns["gemma"].inputs.audio
+    assert kept.waveform is None and kept.duration_s == 30.0, "the session state holds samples"
+    follow = list(comparator.stream(request("And then?", GenerationSettings(max_new_tokens=2, temperature=0.0)),
+                                    histories={k: [t] for k, t in first.turns.items()}))[-1]
+    assert follow.results["gemma"].error is None and follow.results["gemma"].metrics.input_tokens.audio > 0
+
+
+def test_routing_cuts_audio_as_a_copy_not_a_view(tmp_path):
+    import numpy as np
+
+    from modalities.audio import AudioInput
+
+    whole = AudioInput(tmp_path / "a.wav", np.zeros(20 * 60 * 16_000, dtype=np.float32))
+    cut = whole.first(30 * 16_000)
+    assert cut.waveform.base is None and cut.length == 30 * 16_000, "a view keeps the whole file's samples alive"
+
+
 def test_an_image_file_padded_with_megabytes_is_refused(tmp_path):
     from modalities.errors import InputError
     from modalities.image import load_image

@@ -47,7 +47,7 @@ def build_demo(
             CompareTab(slots, record_dir, lock_models, draft, budget, behind_proxy).build()
         if arena_dir is not None:
             with gr.Tab("Arena (blind)"):
-                ArenaTab(slots, arena_dir, vote_policy, behind_proxy).build()
+                ArenaTab(slots, arena_dir, vote_policy, behind_proxy, budget).build()
             with gr.Tab("Leaderboard") as board:
                 leaderboard_tab(arena_dir, board, replicas=tiny)
         with gr.Tab("Evaluate"):

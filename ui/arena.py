@@ -16,6 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from engine.allowance import VisitorBudget
 from engine.results import ComparisonResult, Status
 from engine.slots import ModelSlots
 from modalities.errors import InputError
@@ -30,7 +31,7 @@ from preference.votes import CHOICES, VoteBook, VoteRefused, read_votes
 from .compare import file_paths, gpu
 from .format import comparison_table, user_message
 from .markup import plain, to_html
-from .session import MODELS_QUEUE, StopSwitches, client_address, visitor_id
+from .session import CHECKS_QUEUE, MODELS_QUEUE, StopSwitches, client_address, visitor_id
 
 INTRO = (
     "**Blind mode.** Both models answer the same input; which one is Model A, and which answers first, is drawn "
@@ -90,8 +91,9 @@ def reveal_markdown(blind: BlindRound) -> str:
 
 class ArenaTab:
     def __init__(self, slots: ModelSlots, arena_dir: str | Path, policy: VotePolicy = VotePolicy(),
-                 behind_proxy: bool = False):
+                 behind_proxy: bool = False, budget: VisitorBudget = VisitorBudget()):
         self.slots = slots
+        self.budget = budget
         self.book = VoteBook(arena_dir, policy)
         self.behind_proxy = behind_proxy
         self.switches = StopSwitches()
@@ -145,7 +147,7 @@ class ArenaTab:
                    self.pending]
         for trigger, api_name in ((compare_btn.click, "blind_compare"), (self.prompt.submit, False)):
             trigger(self.check, inputs, [self.input_error, stop_btn, *self.vote_buttons], api_name=False,
-                    concurrency_limit=None).success(
+                    concurrency_id=CHECKS_QUEUE, concurrency_limit=self.budget.concurrent_checks).success(
                 self.blind_compare, inputs, outputs, api_name=api_name, concurrency_id=MODELS_QUEUE
             ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons, new_round], api_name=False, queue=False)
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)

@@ -27,7 +27,7 @@ from recording.session import Recorder
 from .markup import plain
 from .format import assistant_messages, comparison_table, details_markdown, status_line, turn_line, user_message
 from .pickers import ModelPickers
-from .session import MODELS_QUEUE, Conversation, StopSwitches, visitor_id
+from .session import CHECKS_QUEUE, MODELS_QUEUE, Conversation, StopSwitches, visitor_id
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -137,8 +137,10 @@ class CompareTab:
                     self.temperature = gr.Slider(0.0, 2.0, value=d.temperature, step=0.05, label="Temperature (0 = greedy)")
                     self.top_p = gr.Slider(0.05, 1.0, value=d.top_p, step=0.01, label="Top-p")
                     self.seed = gr.Number(value=d.seed, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
+                    # Shown only where the operator allows drafting (--draft): a drafter is one more model in memory.
                     self.draft = gr.Checkbox(
                         label="Draft with each family's own drafter", value=self.draft_default, elem_id="draft",
+                        visible=self.draft_default,
                         info="Speculative decoding where the model's stack runs one (Gemma 4's assistant here); "
                         "the table says what each drafted and how much was accepted.",
                     )
@@ -170,12 +172,14 @@ class CompareTab:
         # composer and leaves every earlier answer on the page; the comparison runs only if they pass.
         # Passing the check also enables Stop; Stop is disabled again however the comparison ends.
         for trigger, api_name in ((compare_btn.click, "compare"), (self.prompt.submit, False)):
-            trigger(self.check, inputs, [self.input_error, stop_btn], api_name=False, concurrency_limit=None).success(
+            trigger(self.check, inputs, [self.input_error, stop_btn], api_name=False, concurrency_id=CHECKS_QUEUE,
+                    concurrency_limit=self.budget.concurrent_checks).success(
                 self.compare, inputs, outputs, api_name=api_name, concurrency_id=MODELS_QUEUE
             ).then(lambda: gr.update(interactive=False), None, stop_btn, api_name=False, queue=False)
         uploads = [self.images, self.video, self.audio]
         for upload in uploads:
-            upload.change(self.check_upload, uploads, self.upload_error, api_name=False, concurrency_limit=None,
+            upload.change(self.check_upload, uploads, self.upload_error, api_name=False, concurrency_id=CHECKS_QUEUE,
+                          concurrency_limit=self.budget.concurrent_checks,
                           show_progress="hidden")
         # Queued (so it knows its session) but never waiting: Stop acts at once.
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
@@ -194,8 +198,8 @@ class CompareTab:
 
     # --- handlers -----------------------------------------------------------------------------
 
-    def _render(self, state: ComparisonResult, convo: Conversation) -> dict:
-        out = {self.turn: turn_line(convo.earlier())}
+    def _render(self, state: ComparisonResult, convo: Conversation, images_left_out: int = 0) -> dict:
+        out = {self.turn: turn_line(convo.earlier(), images_left_out)}
         running = next((LABELS[k] for k in state.order if state.results[k].status == Status.RUNNING), None)
         for key in SIDES:
             r = state.results[key]
@@ -244,22 +248,23 @@ class CompareTab:
                 thinking, sampling, draft, convo: Conversation, req: gr.Request):
         request = self._request(
             prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed, thinking,
-            sampling, draft,
+            sampling, bool(draft) and self.draft_default,  # drafting is the operator's to allow (--draft)
         )
         stop = self.switches.arm(req.session_hash)
+        histories, left_out = convo.histories(self.budget.images_per_conversation)
         try:
-            stream = self.slots.comparator.stream(request, stop_event=stop, histories=convo.turns)
+            stream = self.slots.comparator.stream(request, stop_event=stop, histories=histories)
             state = next(stream)  # validation happens here: bad input raises before any model runs
-            yield self._render(state, convo) | {self.input_error: " "}
+            yield self._render(state, convo, left_out) | {self.input_error: " "}
             for state in paced(stream):
-                yield self._render(state, convo)
+                yield self._render(state, convo, left_out)
         except InputError as e:  # the page checked first (check); an API caller gets the error itself
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         finally:
             self.switches.disarm(req.session_hash)
         if self.recorder:  # durable before the comparison is reported done
             self.recorder.record(state, visitor=visitor_id(req.session_hash))
-        final = self._render(state, convo)
+        final = self._render(state, convo, left_out)
         for key in SIDES:  # this exchange becomes part of each model's own conversation
             if key in state.turns:
                 convo.turns[key].append(state.turns[key])

@@ -31,13 +31,15 @@ def user_message(request: CompareRequest, result: ModelResult | None = None) -> 
     return {"role": "user", "content": to_html(text + attached)}
 
 
-def turn_line(earlier: int) -> str:
+def turn_line(earlier: int, images_left_out: int = 0) -> str:
     """Over the answers: which turn this is and what context each model is given."""
     if not earlier:
         return "**Turn 1**: a new conversation: each model sees only this message."
     n = f"{earlier} earlier exchange" + ("s" if earlier > 1 else "")
-    return (f"**Turn {earlier + 1}**: each model also sees its own {n} (its own answers, not the other's). "
-            "An example or Clear starts a new conversation.")
+    left_out = (f" The {images_left_out} oldest image{'s' if images_left_out > 1 else ''} of this conversation "
+                "are left out of it (a conversation carries a bounded number)." if images_left_out else "")
+    return (f"**Turn {earlier + 1}**: each model also sees its own {n} (its own answers, not the other's)."
+            f"{left_out} An example or Clear starts a new conversation.")
 
 
 # Fewer tokens than this give no meaningful decode speed (a stopped answer's handful, say).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from models.families import SIDES
 
 
@@ -23,6 +23,22 @@ class Conversation:
     def earlier(self) -> int:
         """How many earlier exchanges the next comparison continues (a model that was not run has fewer)."""
         return max(len(t) for t in self.turns.values())
+
+    def histories(self, max_images: int) -> tuple[dict[str, list], int]:
+        """Each model's earlier turns, with at most `max_images` images in all: the newest kept, older
+        turns' images left out (each follow-up decodes every image it sends again). Also how many
+        were left out for the model that lost the most."""
+        kept, dropped = {}, 0
+        for key, turns in self.turns.items():
+            room, trimmed, lost = max_images, [], 0
+            for turn in reversed(turns):
+                images = turn.inputs.images[:room] if room > 0 else []
+                lost += len(turn.inputs.images) - len(images)
+                room -= len(images)
+                trimmed.append(turn if len(images) == len(turn.inputs.images) else
+                               replace(turn, inputs=replace(turn.inputs, images=images)))
+            kept[key], dropped = list(reversed(trimmed)), max(dropped, lost)
+        return kept, dropped
 
 
 class StopSwitches:
@@ -52,6 +68,9 @@ class StopSwitches:
 # (their timings then marked contended). Evaluate waits in its own and takes the comparator's
 # turns (engine.turns) one task at a time, so it never holds this queue for a whole suite.
 MODELS_QUEUE = "models"
+# Input checks (which decode every upload: up to 8 images of 64 MP) wait in their own small queue,
+# VisitorBudget.concurrent_checks at once for everyone, so a burst of them cannot exhaust memory.
+CHECKS_QUEUE = "checks"
 
 
 def visitor_id(session_hash: str) -> str:
