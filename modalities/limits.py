@@ -28,6 +28,10 @@ class Limits:
     # Frames are decoded at most this large on their longest side; every processor
     # downscales further, so decoding 4K frames at full size would only cost memory and time.
     max_decode_side: int = 1280
+    # Any frame is decoded from the keyframe before it: a video whose keyframes are further apart
+    # costs that much decoding for every sampled frame (one keyframe in 10 minutes: 19 s of CPU
+    # just to check the file). Encoders put one every few seconds.
+    max_keyframe_interval_s: float = 20.0
     max_audio_seconds: float = 20 * 60
     max_prompt_chars: int = 100_000
 

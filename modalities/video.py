@@ -113,6 +113,7 @@ def load_video(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> VideoInput:
         if not fps > 0:
             raise InputError(name, "the video has no frame rate")
         height, width = reader[0].shape[:2]
+        _check_keyframes(p, name, fps, limits)  # before any frame far from the start is decoded
         if total > 1:
             reader[total - 1]  # a truncated stream fails on its last frame
     except InputError:
@@ -131,6 +132,26 @@ def load_video(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> VideoInput:
     if total == 1:
         video.notes.append("the video has a single frame")
     return video
+
+
+def _check_keyframes(path: Path, name: str, fps: float, limits: Limits) -> None:
+    """InputError when keyframes lie further apart than Limits.max_keyframe_interval_s (read from the
+    packets alone: nothing is decoded)."""
+    try:
+        frames, keys = _timeline(path)
+    except Exception:  # a container PyAV cannot demux: decord's own checks name the problem
+        return
+    if not frames:
+        return
+    position = {pts: n for n, pts in enumerate(frames)}
+    starts = sorted({position[k] for k in keys if k in position} | {0})  # frame 0 decodes from the start
+    longest = max(b - a for a, b in zip(starts, [*starts[1:], len(frames)]))
+    if longest / fps > limits.max_keyframe_interval_s:
+        raise InputError(
+            name, f"a keyframe only every {longest / fps:.0f} s (at most {limits.max_keyframe_interval_s:.0f} s "
+            "apart are taken: every frame is decoded from the one before it); re-encode it with keyframes more "
+            "often, e.g. ffmpeg -i IN -g 60 OUT.mp4",
+        )
 
 
 def _timeline(path: Path) -> tuple[list[int], list[int]]:

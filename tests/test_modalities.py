@@ -223,3 +223,15 @@ def test_first_bad_file_stops_validation(tmp_path, media):
     bad.write_bytes(b"RIFF0000WAVEjunk")
     with pytest.raises(InputError, match="audio 'broken.wav'"):
         validate_request(CompareRequest(prompt="hi", images=(str(media["image"]),), audio=str(bad)))
+
+
+def test_a_video_with_keyframes_too_far_apart_is_refused_before_decoding(tmp_path):
+    """One keyframe in 30 s: checking the file would decode all of it, and so would each sampled
+    frame; refused from the packets alone, with how to fix it."""
+    from modalities.limits import Limits
+
+    sparse = write_video(tmp_path / "sparse.mp4", seconds=30, fps=10, gop=1000)
+    with pytest.raises(InputError, match=r"sparse.mp4': a keyframe only every 30 s \(at most 20 s apart"):
+        load_video(sparse)
+    assert load_video(sparse, Limits(max_keyframe_interval_s=60)).total_frames == 300
+    assert load_video(write_video(tmp_path / "dense.mp4", seconds=30, fps=10, gop=50)).total_frames == 300
