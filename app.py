@@ -226,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _launch(
-    demo, args, max_file_bytes: int | None = None, allowed_paths: list[str] | None = None, concurrency: int = 1
+    demo, args, max_file_bytes: int | None = None, allowed_paths: list[str] | None = None, concurrency: int = 1,
+    upload_bytes_per_hour: int | None = None,
 ) -> None:
     auth = None
     if args.auth:
@@ -245,7 +246,8 @@ def _launch(
     hosts = None if args.share else local_hosts(args.host, args.port)
     demo.queue(default_concurrency_limit=concurrency).launch(
         server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth,
-        app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts)]},
+        app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts, upload_bytes_per_hour=upload_bytes_per_hour,
+                                              behind_proxy=args.behind_proxy)]},
         max_file_size=max_file_bytes,  # the input limit, enforced while the upload arrives
         css=CSS, js=JS, allowed_paths=allowed_paths,
     )
@@ -309,7 +311,8 @@ def run_app(args) -> int:
     policy = VotePolicy(min_tokens=args.vote_min_tokens, min_read_s=args.vote_min_read, max_votes=args.votes_per_hour)
     demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models, arena_dir=args.arena,
                       draft=args.draft, vote_policy=policy, behind_proxy=args.behind_proxy, budget=budget)
-    _launch(demo, args, max_file_bytes=limits.max_file_bytes, concurrency=concurrency)
+    _launch(demo, args, max_file_bytes=limits.max_file_bytes, concurrency=concurrency,
+            upload_bytes_per_hour=budget.upload_bytes_per_hour)
     return EXIT_OK
 
 

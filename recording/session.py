@@ -65,8 +65,11 @@ class Recorder:
         self.folder = Path(folder)
         (self.folder / MEDIA_DIR).mkdir(parents=True, exist_ok=True)
         self.path = self.folder / SESSION_FILE
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held only to write a line: never while a zip is built
         self.problems: list[str] = []  # what recording had to repair, for the operator
+        self._recorded: dict[str, int] = {}  # visitor -> comparisons recorded (counted from the file at first)
+        self._archived: dict[str, int] = {}  # visitor -> how many of them their current zip holds
+        self._counts = threading.Lock()  # for the two counts above
 
     def record(self, result: ComparisonResult, visitor: str | None = None) -> dict:
         """Write one finished ComparisonResult as one durable line; returns the line's object.
@@ -84,6 +87,9 @@ class Recorder:
         entry["environment"] = {**entry["environment"], "libraries": library_versions()}
         with self._lock:
             dropped = jsonl.append(self.path, entry)
+        if visitor:
+            with self._counts:
+                self._recorded[visitor] = self._recorded.get(visitor, 0) + 1
         if dropped:
             problem = f"{SESSION_FILE}: a torn last line ({dropped} bytes of an interrupted write) was cut before this one"
             self.problems.append(problem)
@@ -93,27 +99,43 @@ class Recorder:
     def archive(self, visitor: str) -> Path | None:
         """A zip of `visitor`'s own comparisons and their media (None when there are none).
 
-        One file per visitor, replaced at each download, so downloads never pile up copies.
+        One file per visitor, kept until their next comparison (asked again, the same file is given),
+        so downloads never pile up copies. It is built without holding the recording lock, so other
+        visitors' comparisons are recorded meanwhile; media are stored as they are (already
+        compressed), only the JSON lines are deflated.
         """
+        import tempfile
         import zipfile
 
-        with self._lock:
-            lines = [line for line in jsonl.read(self.path)[0] if line.record.get("visitor") == visitor] if self.path.exists() else []
-            if not lines:
-                return None
-            target = self.folder / ARCHIVES_DIR / f"session-{visitor}.zip"
-            target.parent.mkdir(exist_ok=True)
-            partial = target.with_suffix(".partial")
-            top = target.stem  # one top-level folder: the zip never spills into where it is opened
-            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
-                z.writestr(f"{top}/{SESSION_FILE}", "".join(json.dumps(line.record, ensure_ascii=False) + "\n" for line in lines))
+        target = self.folder / ARCHIVES_DIR / f"session-{visitor}.zip"
+        with self._counts:
+            recorded = self._recorded.get(visitor)
+            if target.exists() and recorded is not None and self._archived.get(visitor) == recorded:
+                return target
+        # Lines are whole or skipped (jsonl.read), so reading while another is written is safe.
+        lines = [line for line in jsonl.read(self.path)[0] if line.record.get("visitor") == visitor] if self.path.exists() else []
+        if not lines:
+            return None
+        target.parent.mkdir(exist_ok=True)
+        top = target.stem  # one top-level folder: the zip never spills into where it is opened
+        handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{top}-", suffix=".partial")
+        os.close(handle)
+        try:
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as z:
+                z.writestr(f"{top}/{SESSION_FILE}", "".join(json.dumps(line.record, ensure_ascii=False) + "\n" for line in lines),
+                           compress_type=zipfile.ZIP_DEFLATED)
                 files = {m.get("file") for line in lines for m in line.record.get("media", []) if isinstance(m, dict)}
                 for file in sorted(f for f in files if isinstance(f, str)):
                     path = media_file(self.folder, file)
                     if path is not None and path.is_file():
                         z.write(path, f"{top}/{file}")
             os.replace(partial, target)
-            return target
+        finally:
+            Path(partial).unlink(missing_ok=True)
+        with self._counts:  # the count before any line recorded meanwhile: that one makes the next call rebuild
+            self._recorded.setdefault(visitor, len(lines))
+            self._archived[visitor] = len(lines)
+        return target
 
 
 @dataclass

@@ -14,7 +14,8 @@ from app_server import AppServer
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, replica_dirs):
-    srv = AppServer(log=tmp_path_factory.mktemp("guard") / "app.log").wait_ready()
+    srv = AppServer(log=tmp_path_factory.mktemp("guard") / "app.log",
+                    env={"COMPARE_UPLOAD_BYTES_PER_HOUR": str(300_000)}).wait_ready()
     yield srv
     srv.stop()
 
@@ -94,3 +95,23 @@ def test_a_request_body_over_the_cap_is_refused_with_413(server, chunked):
         pieces = (piece for _ in range(size // len(piece)))
     assert _send_raw(server, head, pieces) == 413
     assert _request(server, "GET", "/")[0] == 200, "the app still answers"
+
+
+def _upload(server, size: int) -> int:
+    boundary = "guardtestboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.bin\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn.request("POST", "/gradio_api/upload", body=body,
+                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def test_uploads_from_one_address_are_bounded_per_hour(server):
+    """300 kB an hour on this server: the first 200 kB upload is taken, the second refused (429)
+    before its body is read, and the app still answers."""
+    assert _upload(server, 200_000) == 200
+    assert _upload(server, 200_000) == 429
+    assert _request(server, "GET", "/")[0] == 200

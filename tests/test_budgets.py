@@ -57,3 +57,12 @@ def test_a_conversation_carries_a_bounded_number_of_images(tmp_path):
     assert [t.answer for t in gemma] == [f"answer {n}" for n in range(5)], "every exchange is still there"
     assert len(convo.turns["gemma"][0].inputs.images) == 4, "the conversation itself is not changed"
     assert "The 10 oldest images of this conversation are left out" in turn_line(5, left_out)
+
+
+def test_gradio_cleans_its_cache_of_visitors_files():
+    """Uploads and served files (zips, videos) older than an hour are removed every half hour."""
+    from engine.sides import ModelOptions
+    from engine.slots import ModelSlots
+    from ui import build_demo
+
+    assert build_demo(ModelSlots(ModelOptions()), arena_dir="unused").delete_cache == (1800, 3600)

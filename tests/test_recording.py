@@ -257,3 +257,36 @@ def test_replay_app_plays_a_recording_without_loading_models(session_dir, tmp_pa
         assert "Loading weights" not in (tmp_path / "replay.log").read_text(), "replay must not load a model"
     finally:
         srv.stop()
+
+
+def test_a_visitors_zip_is_built_outside_the_lock_stored_and_kept_until_their_next_comparison(tmp_path, sides):
+    """Building one visitor's zip never holds up another's recording; media are stored as they are;
+    asked again with nothing new, the same file is given, and a new comparison makes a new one."""
+    import threading
+    import zipfile
+
+    from engine.comparator import Comparator
+    from recording.session import Recorder
+
+    recorder = Recorder(tmp_path / "session")
+    comparator = Comparator(sides)
+    first = comparator.run(request("Zip me", GenerationSettings(max_new_tokens=2, temperature=0.0),
+                                   images=(str(SAMPLES / "chart.png"),)))
+    recorder.record(first, visitor="v")
+    built = []
+    worker = threading.Thread(target=lambda: built.append(recorder.archive("v")))
+    with recorder._lock:  # as while another visitor's comparison is being written
+        worker.start()
+        worker.join(60)
+        assert not worker.is_alive(), "the zip waited for the recording lock"
+    path = built[0]
+    with zipfile.ZipFile(path) as z:
+        kinds = {info.filename.rsplit("/", 1)[-1]: info.compress_type for info in z.infolist()}
+    assert kinds.pop("session.jsonl") == zipfile.ZIP_DEFLATED and set(kinds.values()) == {zipfile.ZIP_STORED}, kinds
+    stamp = path.stat().st_mtime_ns
+    assert recorder.archive("v") == path and path.stat().st_mtime_ns == stamp, "rebuilt with nothing new"
+    recorder.record(first, visitor="v")
+    with zipfile.ZipFile(recorder.archive("v")) as z:
+        lines = z.read(f"{path.stem}/session.jsonl").decode().splitlines()
+    assert len(lines) == 2, "the new comparison is in the new zip"
+    assert [p.name for p in path.parent.iterdir()] == [path.name], "no partial file left behind"

@@ -25,6 +25,11 @@ from .compare import CompareTab
 from .evaluate import evaluate_tab
 
 
+# Gradio keeps every upload and every file it serves (zips, videos) in its cache folder: files an
+# hour old are removed every half hour, so visitors' files do not pile up on the server's disk.
+DELETE_CACHE = (1800, 3600)
+
+
 def build_demo(
     slots: ModelSlots, tiny: bool = False, record_dir: str | Path | None = None, lock_models: bool = False,
     arena_dir: str | Path | None = None, draft: bool = False, vote_policy: VotePolicy = VotePolicy(),
@@ -39,7 +44,7 @@ def build_demo(
     tab counts them (the replicas' votes too, by default, when the models are replicas). `budget` is
     what each visitor may take of the shared server; `behind_proxy` says where their address is.
     """
-    with gr.Blocks(title="Gemma 4 vs Qwen 3.5", analytics_enabled=False) as demo:
+    with gr.Blocks(title="Gemma 4 vs Qwen 3.5", analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown("# Gemma 4 vs Qwen 3.5\nOne input, two models, honest timing side by side.")
         if tiny:
             gr.Markdown(f"**{TINY_NOTICE}** Started with `--tiny`: timings are real, answers are not.", elem_id="tiny-banner")

@@ -1,4 +1,4 @@
-"""Two checks in front of the app, before Gradio sees a request.
+"""Three checks in front of the app, before Gradio sees a request.
 
 - Host: an app bound to a loopback address answers only requests addressed to it (`Host:
   127.0.0.1:PORT`, `localhost:PORT`, `[::1]:PORT`), so a web page elsewhere cannot reach it
@@ -9,6 +9,9 @@
   a request's values, never a file's bytes (uploads go to /upload, capped by Gradio), so one
   over MAX_JSON_BODY_BYTES is refused with 413 as soon as it is seen to be, read in pieces
   joined once (linear in its size).
+- Uploads: each client address may upload VisitorBudget.upload_bytes_per_hour; an upload over
+  what is left is refused (429) from its Content-Length, before its body is read. An upload
+  carries no session, so the address is the key (behind a proxy, the one it appended last).
 """
 
 from __future__ import annotations
@@ -43,11 +46,23 @@ def _names_a_url(value) -> bool:
     return False
 
 
-class RequestGuard:
-    """ASGI middleware: the Host allow-list and the refusal of URLs as file data."""
+def _address(scope, headers: dict, behind_proxy: bool) -> str:
+    if behind_proxy:
+        forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return (scope.get("client") or ("unknown",))[0]
 
-    def __init__(self, app, hosts: set[str] | None = None):
-        self.app, self.hosts = app, hosts
+
+class RequestGuard:
+    """ASGI middleware: the Host allow-list, the refusal of URLs as file data, and the upload quota."""
+
+    def __init__(self, app, hosts: set[str] | None = None, upload_bytes_per_hour: int | None = None,
+                 behind_proxy: bool = False):
+        from engine.allowance import Allowance
+
+        self.app, self.hosts, self.behind_proxy = app, hosts, behind_proxy
+        self.uploads = Allowance(upload_bytes_per_hour) if upload_bytes_per_hour else None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
@@ -56,6 +71,13 @@ class RequestGuard:
         host = headers.get(b"host", b"").decode("latin-1").lower()
         if self.hosts is not None and host not in self.hosts:
             return await _refuse(scope, send, 421, "this app answers only requests addressed to its own loopback address")
+        if self.uploads and scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/upload"):
+            declared = headers.get(b"content-length", b"").decode("latin-1")
+            if not declared.isdigit():
+                return await _refuse(scope, send, 411, "an upload must say its length")
+            if not self.uploads.take([_address(scope, headers, self.behind_proxy)], int(declared)):
+                return await _refuse(scope, send, 429, f"upload quota: at most {self.uploads.amount / 2**30:g} GiB "
+                                     "of uploads an hour from one address; try again later")
         if scope["type"] == "http" and scope["method"] == "POST" and any(p in scope["path"] for p in _JSON_PATHS):
             declared = headers.get(b"content-length", b"0").decode("latin-1")
             if declared.isdigit() and int(declared) > MAX_JSON_BODY_BYTES:

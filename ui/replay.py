@@ -27,7 +27,9 @@ def _choice(i: int, entry: Recorded) -> tuple[str, int]:
 
 def build_replay_demo(session: Session) -> gr.Blocks:
     entries = session.entries
-    with gr.Blocks(title="Replay — Gemma 4 vs Qwen 3.5", analytics_enabled=False) as demo:
+    from . import DELETE_CACHE
+
+    with gr.Blocks(title="Replay — Gemma 4 vs Qwen 3.5", analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
         gr.Markdown(
             "# Gemma 4 vs Qwen 3.5 — replay\n**This is a recording.** Nothing runs live: answers and "
             "timings are played back as they were recorded.",
