@@ -24,12 +24,13 @@ def append(path: Path, record: dict) -> int:
 
     A line torn by a killed writer or a full disk is cut before writing, so the new line never
     joins it; a write that fails (a full disk) is rolled back to the old end, so it tears nothing.
-    Lone surrogates (which no UTF-8 file can hold) become U+FFFD.
+    Lone surrogates (which no UTF-8 file can hold) become U+FFFD. A new file is made readable by
+    this user only (0600): it holds what visitors sent.
     """
     data = re.sub("[\ud800-\udfff]", "\ufffd", json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
     with _lock:
         dropped = drop_partial_line(path)
-        with open(path, "ab") as f:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as f:
             end = f.tell()
             try:
                 f.write(data)

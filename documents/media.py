@@ -2,8 +2,11 @@
 
 Recordings (recording.session) and arena votes (preference.votes) both keep their inputs this way.
 A copy is written to a temporary name, then renamed, so a half-copied file never takes a real
-name; the same file uploaded twice is stored once. `media_file` is the one way back from a
-recorded name to a path: it refuses anything outside the media folder.
+name (and a copy that fails, on a full disk, leaves nothing); the same file uploaded twice is
+stored once. What visitors sent is theirs: folders are made 0700 and files 0600, so no other user
+of the machine (nor code run by the evaluation's sandbox as `nobody`) can read them.
+`media_file` is the one way back from a recorded name to a path: it refuses anything outside the
+media folder.
 """
 
 from __future__ import annotations
@@ -33,12 +36,25 @@ def copy_media(folder: Path, kind: str, source: str | Path) -> MediaCopy:
     digest = sha256_of(src)
     name = f"{digest[:32]}{src.suffix.lower()}"
     target = Path(folder) / MEDIA_DIR / name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
     if not target.exists():
         partial = target.with_name(f".{name}.partial")
-        shutil.copyfile(src, partial)
-        os.replace(partial, target)
+        try:
+            shutil.copyfile(src, partial)
+            os.chmod(partial, 0o600)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
     return MediaCopy(kind, src.name, digest, f"{MEDIA_DIR}/{name}")
+
+
+def private_folder(path: Path) -> Path:
+    """`path` made (with any missing parents) readable by this user only."""
+    path = Path(path)
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+    return path
 
 
 def copy_request_media(folder: Path, request) -> list[MediaCopy]:

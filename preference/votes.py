@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from documents import jsonl
-from documents.media import copy_request_media
+from documents.media import copy_request_media, private_folder
 from engine.allowance import Allowance, clients
 from engine.results import ComparisonResult
 from models.families import SIDES
@@ -79,7 +79,7 @@ class VoteBook:
         """Write the refusal once per comparison (so the leaderboard counts it), then say why."""
         if round.refused is None:
             round.refused = reason
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
             jsonl.append(self.path, {"version": FORMAT_VERSION, "comparison": round.id, "refused": reason, "voted_at": _now(),
                                      **({"visitor": visitor} if visitor else {})})
         raise VoteRefused(message)
@@ -112,7 +112,7 @@ class VoteBook:
                 self._refuse(round, RATE_LIMITED, visitor, f"vote not counted: at most {policy.max_votes} votes per "
                              f"visitor in {policy.window_s / 60:g} minutes. Thank you — try again later")
             burst = since_last is not None and since_last < policy.burst_s
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
             entry = {
                 "version": FORMAT_VERSION,
                 "comparison": round.id,

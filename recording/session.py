@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from documents import jsonl
-from documents.media import MEDIA_DIR, MediaCopy, copy_request_media, media_file
+from documents.media import MEDIA_DIR, MediaCopy, copy_request_media, media_file, private_folder
 from engine.results import ComparisonResult
 from modalities.fields import typed_fields
 
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 class SessionError(ValueError):
     """A session folder that cannot be used at all; the message names it and says why."""
+
+
+class RecordingFailed(OSError):
+    """A comparison that could not be recorded; the message says why in one line, without a path."""
 
 
 def library_versions() -> dict[str, str]:
@@ -62,8 +66,8 @@ class Recorder:
     """Appends comparisons to a session folder. Safe to share between threads."""
 
     def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        (self.folder / MEDIA_DIR).mkdir(parents=True, exist_ok=True)
+        self.folder = private_folder(Path(folder))
+        private_folder(self.folder / MEDIA_DIR)
         self.path = self.folder / SESSION_FILE
         self._lock = threading.Lock()  # held only to write a line: never while a zip is built
         self.problems: list[str] = []  # what recording had to repair, for the operator
@@ -76,7 +80,10 @@ class Recorder:
 
         `visitor` is an opaque id of the app session it came from: its zip holds only its own lines.
         """
-        media = copy_request_media(self.folder, result.request)
+        try:
+            media = copy_request_media(self.folder, result.request)
+        except OSError as e:
+            raise RecordingFailed(_why(e)) from e
         entry = {
             "version": FORMAT_VERSION,
             "recorded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -86,7 +93,10 @@ class Recorder:
         }
         entry["environment"] = {**entry["environment"], "libraries": library_versions()}
         with self._lock:
-            dropped = jsonl.append(self.path, entry)
+            try:
+                dropped = jsonl.append(self.path, entry)  # a failed write is rolled back: nothing torn
+            except OSError as e:
+                raise RecordingFailed(_why(e)) from e
         if visitor:
             with self._counts:
                 self._recorded[visitor] = self._recorded.get(visitor, 0) + 1
@@ -116,7 +126,7 @@ class Recorder:
         lines = [line for line in jsonl.read(self.path)[0] if line.record.get("visitor") == visitor] if self.path.exists() else []
         if not lines:
             return None
-        target.parent.mkdir(exist_ok=True)
+        private_folder(target.parent)
         top = target.stem  # one top-level folder: the zip never spills into where it is opened
         handle, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{top}-", suffix=".partial")
         os.close(handle)
@@ -136,6 +146,14 @@ class Recorder:
             self._recorded.setdefault(visitor, len(lines))
             self._archived[visitor] = len(lines)
         return target
+
+
+def _why(e: OSError) -> str:
+    import errno
+
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "recording failed: the disk is full"
+    return "recording failed: the recording folder could not be written"
 
 
 @dataclass

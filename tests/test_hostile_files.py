@@ -252,3 +252,61 @@ def test_an_upload_over_the_file_size_limit_is_refused_while_it_arrives(tmp_path
             call_compare(Client(srv.url, verbose=False), "hi", audio=big)
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("fails", ["media", "line"])
+def test_a_full_disk_is_one_line_without_paths_and_leaves_nothing_partial(tmp_path, monkeypatch, sides, fails):
+    """Fault injection (a full disk cannot be produced here): the copy of an input, or the line,
+    fails with ENOSPC. One line says so, naming no path; no partial file and no torn line remain."""
+    from engine.comparator import Comparator
+    from recording.session import RecordingFailed, Recorder
+
+    result = Comparator(sides).run(request("Record me", GenerationSettings(max_new_tokens=2, temperature=0.0),
+                                           images=(str(SAMPLES / "chart.png"),)))
+    recorder = Recorder(tmp_path / "session")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "session"))
+
+    with monkeypatch.context() as m:
+        if fails == "media":
+            import shutil
+
+            real = shutil.copyfile
+
+            def half_then_full(src, dst):  # half the bytes reach the disk, then it is full
+                real(src, dst)
+                with open(dst, "r+b") as f:
+                    f.truncate(100)
+                full()
+
+            m.setattr(shutil, "copyfile", half_then_full)
+        else:
+            m.setattr(jsonl.os, "fsync", full)
+        with pytest.raises(RecordingFailed) as failed:
+            recorder.record(result, visitor="v")
+    assert str(failed.value) == "recording failed: the disk is full"
+    left = [p.name for p in (tmp_path / "session").rglob("*") if p.is_file()]
+    assert not [n for n in left if n.endswith(".partial")], left
+    assert not (tmp_path / "session" / "session.jsonl").exists() or (tmp_path / "session" / "session.jsonl").read_text() == ""
+
+
+def test_recordings_and_votes_are_readable_by_their_owner_only(tmp_path, sides):
+    """What visitors sent, kept: files 0600 in 0700 folders (code run as `nobody` by the sandbox,
+    or any other user of the machine, cannot read them)."""
+    from engine.comparator import Comparator
+    from preference.blind import BlindRound
+    from preference.policy import VotePolicy
+    from preference.votes import VoteBook
+    from recording.session import Recorder
+
+    result = Comparator(sides).run(request("Keep me", GenerationSettings(max_new_tokens=4, temperature=0.0),
+                                           images=(str(SAMPLES / "chart.png"),)))
+    recorder = Recorder(tmp_path / "session")
+    recorder.record(result, visitor="v")
+    recorder.archive("v")
+    VoteBook(tmp_path / "arena", VotePolicy(min_read_s=0, min_tokens=1)).cast(BlindRound(result, "gemma", finished_at=0), "A")
+    for folder in (tmp_path / "session", tmp_path / "arena"):
+        for path in [folder, *folder.rglob("*")]:
+            mode = path.stat().st_mode & 0o777
+            assert mode == (0o700 if path.is_dir() else 0o600), f"{path.relative_to(tmp_path)}: {oct(mode)}"

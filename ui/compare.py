@@ -9,6 +9,7 @@ only shared objects are the model slots, the stop switches and the recorder, own
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ from modalities.errors import InputError
 from modalities.request import IDENTICAL, MAX_SEED, RECOMMENDED, CompareRequest, GenerationSettings
 from models.families import LABELS, SIDES
 
-from recording.session import Recorder
+from recording.session import Recorder, RecordingFailed
 
 from .markup import plain
 from .format import assistant_messages, comparison_table, details_markdown, status_line, turn_line, user_message
@@ -31,6 +32,7 @@ from .session import CHECKS_QUEUE, MODELS_QUEUE, Conversation, StopSwitches, vis
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+log = logging.getLogger(__name__)
 
 try:  # On a ZeroGPU Space the generation must run inside spaces.GPU; elsewhere this is a no-op.
     import spaces
@@ -263,7 +265,11 @@ class CompareTab:
         finally:
             self.switches.disarm(req.session_hash)
         if self.recorder:  # durable before the comparison is reported done
-            self.recorder.record(state, visitor=visitor_id(req.session_hash))
+            try:
+                self.recorder.record(state, visitor=visitor_id(req.session_hash))
+            except RecordingFailed as e:  # the answers are still shown; the operator's log has the cause
+                log.error("%s (%s)", e, e.__cause__)
+                gr.Warning(f"{e}: these answers are shown but not recorded.")
         final = self._render(state, convo, left_out)
         for key in SIDES:  # this exchange becomes part of each model's own conversation
             if key in state.turns:
