@@ -7,6 +7,7 @@ bad one and its reason. Nothing downstream re-checks files.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -72,6 +73,22 @@ class Inputs:
     video: VideoInput | None = None
     audio: AudioInput | None = None
     validation_s: float = 0.0
+
+
+def number(name: str, value, kind: type = float):
+    """A number a visitor sent, as `kind`; InputError naming it when it is no finite number (NaN
+    and infinity come through JSON as easily as any other) or, for an int, not a whole one."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, f"{clean_text(str(value))[:40]!r} is not a number") from None
+    if not math.isfinite(x):
+        raise InputError(name, f"{x} is not a finite number")
+    if kind is int:
+        if x != int(x):
+            raise InputError(name, f"{x:g} is not a whole number")
+        return int(x)
+    return x
 
 
 def validate_settings(s: GenerationSettings) -> None:

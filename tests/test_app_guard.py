@@ -115,3 +115,31 @@ def test_uploads_from_one_address_are_bounded_per_hour(server):
     assert _upload(server, 200_000) == 200
     assert _upload(server, 200_000) == 429
     assert _request(server, "GET", "/")[0] == 200
+
+
+def _call(server, endpoint: str, raw_json: str) -> str:
+    """POST raw JSON (escapes as given) to a /call/ endpoint and read its whole event stream."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    conn.request("POST", f"/gradio_api/call/{endpoint}", body=raw_json.encode(), headers={"Content-Type": "application/json"})
+    event = json.loads(conn.getresponse().read())["event_id"]
+    conn.request("GET", f"/gradio_api/call/{endpoint}/{event}")
+    return conn.getresponse().read().decode("utf-8", errors="replace")
+
+
+def test_a_lone_surrogate_in_any_value_is_cleaned_before_gradio_reads_it(server):
+    """A dropdown value of one lone surrogate (JSON can say it; a client library would refuse to):
+    Gradio's refusal echoes it, which no UTF-8 reply can carry, so the visitor's stream was cut.
+    Cleaned first, the refusal arrives whole."""
+    stream = _call(server, "load_gemma", '{"data": ["\\ud800"]}')
+    assert "event: error" in stream and "\\ufffd is not in the list of choices" in stream, stream[-400:]
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "1.5"])
+def test_a_number_that_is_no_finite_whole_number_is_one_clear_line(server, value):
+    """max new tokens as NaN, infinity or a fraction, through the API's raw JSON: one line naming
+    the problem (Gradio's own slider check answers infinity first), no traceback."""
+    data = json.dumps(["hi", None, None, None, "", "VALUE", 0.0, 0.95, 0, False, "identical", False])
+    stream = _call(server, "compare", '{"data": ' + data.replace('"VALUE"', value) + "}")
+    assert "event: error" in stream, stream[-400:]
+    assert "max new tokens" in stream or "greater than maximum value 4096" in stream, stream[-400:]
+    assert "Traceback" not in stream and "ValueError" not in stream, stream[-400:]

@@ -20,7 +20,7 @@ from engine.allowance import VisitorBudget
 from engine.results import ComparisonResult, Status
 from engine.slots import ModelSlots
 from modalities.errors import InputError
-from modalities.request import CompareRequest, GenerationSettings
+from modalities.request import CompareRequest, GenerationSettings, number
 from models.families import LABELS
 from preference.blind import (POSITIONS, BlindRound, blind_settings, check_blind, draw_a_side, draw_order, neutral,
                               reveal)
@@ -179,7 +179,7 @@ class ArenaTab:
         # the length and thinking are chosen here.
         return CompareRequest(
             prompt=prompt or "", images=file_paths(image_files), video=video_file or None, audio=audio_file or None,
-            settings=blind_settings(int(max_new_tokens), bool(thinking)),
+            settings=blind_settings(number("max new tokens", max_new_tokens, int), bool(thinking)),
         )
 
     def _inputs(self, request: CompareRequest):
@@ -207,10 +207,10 @@ class ArenaTab:
 
     @gpu
     def blind_compare(self, prompt, image_files, video_file, audio_file, thinking, max_new_tokens, req: gr.Request):
-        request = self._request(prompt, image_files, video_file, audio_file, thinking, max_new_tokens)
         a_side, order = draw_a_side(), draw_order()
         stop = self.switches.arm(req.session_hash)
         try:
+            request = self._request(prompt, image_files, video_file, audio_file, thinking, max_new_tokens)
             inputs = self._inputs(request)
             stream = self.slots.comparator.stream(request, stop_event=stop, inputs=inputs, order=order)
             started = sent = time.monotonic()

@@ -20,7 +20,7 @@ from engine.results import ComparisonResult, Status
 from engine.allowance import VisitorBudget
 from engine.slots import ModelSlots
 from modalities.errors import InputError
-from modalities.request import IDENTICAL, MAX_SEED, RECOMMENDED, CompareRequest, GenerationSettings
+from modalities.request import IDENTICAL, MAX_SEED, RECOMMENDED, CompareRequest, GenerationSettings, number
 from models.families import LABELS, SIDES
 
 from recording.session import Recorder, RecordingFailed
@@ -240,21 +240,22 @@ class CompareTab:
             audio=audio_file or None,
             system=system or "",
             settings=GenerationSettings(
-                max_new_tokens=int(max_new_tokens), temperature=float(temperature), top_p=float(top_p),
-                seed=int(seed), thinking=bool(thinking), sampling=sampling or IDENTICAL, draft=bool(draft),
+                max_new_tokens=number("max new tokens", max_new_tokens, int),
+                temperature=number("temperature", temperature), top_p=number("top-p", top_p),
+                seed=number("seed", seed, int), thinking=bool(thinking), sampling=sampling or IDENTICAL, draft=bool(draft),
             ),
         )
 
     @gpu
     def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
                 thinking, sampling, draft, convo: Conversation, req: gr.Request):
-        request = self._request(
-            prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed, thinking,
-            sampling, bool(draft) and self.draft_default,  # drafting is the operator's to allow (--draft)
-        )
         stop = self.switches.arm(req.session_hash)
         histories, left_out = convo.histories(self.budget.images_per_conversation)
         try:
+            request = self._request(
+                prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
+                thinking, sampling, bool(draft) and self.draft_default,  # drafting is the operator's to allow (--draft)
+            )
             stream = self.slots.comparator.stream(request, stop_event=stop, histories=histories)
             state = next(stream)  # validation happens here: bad input raises before any model runs
             yield self._render(state, convo, left_out) | {self.input_error: " "}

@@ -8,7 +8,9 @@
   refused with one line, so the server never fetches what a visitor names. A JSON body holds
   a request's values, never a file's bytes (uploads go to /upload, capped by Gradio), so one
   over MAX_JSON_BODY_BYTES is refused with 413 as soon as it is seen to be, read in pieces
-  joined once (linear in its size).
+  joined once (linear in its size). Every string in it has its lone surrogates (which JSON can
+  carry and no UTF-8 reply can) made U+FFFD before Gradio reads it, so an error that echoes a
+  value (a dropdown's "not in the list of choices") cannot cut the visitor's stream.
 - Uploads: each client address may upload VisitorBudget.upload_bytes_per_hour; an upload over
   what is left is refused (429) from its Content-Length, before its body is read. An upload
   carries no session, so the address is the key (behind a proxy, the one it appended last).
@@ -30,6 +32,19 @@ def local_hosts(host: str, port: int) -> set[str] | None:
     if host not in LOOPBACK:
         return None
     return {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+
+
+def _cleaned(value):
+    """`value` with every string's lone surrogates as U+FFFD (a JSON value of any depth)."""
+    from modalities.errors import clean_text
+
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
+    return value
 
 
 def _names_a_url(value) -> bool:
@@ -92,9 +107,12 @@ class RequestGuard:
                 more = message.get("more_body", False)
             body = b"".join(pieces)
             try:
-                names_url = _names_a_url(json.loads(body)) if body else False
-            except ValueError:
-                names_url = False  # not JSON: Gradio answers it
+                parsed = json.loads(body) if body else None
+                names_url = _names_a_url(parsed)
+                if b"\\ud" in body.lower():  # an escaped surrogate (paired or not): clean and re-encode
+                    body = json.dumps(_cleaned(parsed)).encode()
+            except (ValueError, RecursionError):
+                names_url = False  # not JSON (or nested past parsing): Gradio answers it
             if names_url:
                 return await _refuse(scope, send, 400, "file data must be an uploaded file, not a URL")
             sent = False
