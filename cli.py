@@ -97,7 +97,11 @@ def run_compare(args) -> int:
             say(f"error: record: {InputError('folder', e.strerror or str(e)).args[0]}")
             return EXIT_BAD_INPUT
     comparator = Comparator(make_sides(args.model_options, say), parallel=args.parallel, timeout_s=args.timeout, limits=limits)
-    result = comparator.run(request, inputs=inputs)  # the media were decoded once, above
+    try:
+        result = comparator.run(request, inputs=inputs)  # the media were decoded once, above
+    except InputError as e:  # what a loaded model's own limits refuse (too short, too small) is still bad input
+        say(f"error: {e}")
+        return EXIT_BAD_INPUT
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -295,3 +295,16 @@ def test_an_input_too_small_or_narrow_for_a_model_is_refused_before_it_runs(comp
     path = str(make(tmp_path))
     with pytest.raises(InputError, match=message):
         comparator.run(request("hi", **({"audio": path} if kind == "audio" else {"images": (path,)})))
+
+
+def test_an_input_a_loaded_model_refuses_is_still_bad_input_on_the_command_line(tmp_path):
+    """A 10 ms WAV passes the file checks and is refused by Gemma 4's own limit once it is loaded:
+    exit 2 with that one line, as for any other invalid input (never 'internal error', exit 1)."""
+    blip = write_audio(tmp_path / "blip.wav", seconds=0.01, rate=16_000, channels=1)
+    proc = subprocess.run(
+        [sys.executable, "app.py", "compare", "--tiny", "--prompt", "hi", "--audio", str(blip)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2, proc.stderr[-1000:]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == "error: audio 'blip.wav': 10.0 ms long, shorter than Gemma 4's shortest audio (40 ms, one audio token)", last
