@@ -169,12 +169,17 @@ def test_switching_a_model_is_seen_by_the_next_comparison(server, replica_dirs):
     """The picker's load endpoint puts the new model in its slot; the next comparison runs it."""
     copy = server.copy
     client = Client(server.url, verbose=False)
-    info = client.predict(str(copy), api_name="/load_gemma")
-    assert str(copy) in info and "offline replica" in info, info
+    info = client.predict(copy.name, api_name="/load_gemma")  # a visitor picks by name: no server folder
+    assert copy.name in info and "offline replica" in info, info
     *_, raw = call_compare(client, "Which model?")
-    assert raw["results"]["gemma"]["source"] == str(copy) and raw["results"]["gemma"]["error"] is None
-    assert raw["environment"]["models"]["gemma"]["source"] == str(copy)
-    assert raw["results"]["qwen"]["source"] == str(replica_dirs[1]), "the other slot is untouched"
+    assert raw["results"]["gemma"]["source"] == copy.name and raw["results"]["gemma"]["error"] is None
+    assert raw["environment"]["models"]["gemma"]["source"] == copy.name
+    assert raw["results"]["qwen"]["source"] == replica_dirs[1].name, "the other slot is untouched"
+    import json
+
+    shown = json.dumps([info, raw])
+    for folder in (copy.parent, replica_dirs[0].parent):
+        assert str(folder) not in shown, f"a server folder reached the visitor: {folder}"
 
 
 def test_a_model_that_fails_to_load_leaves_the_current_one_answering(server):
@@ -185,8 +190,9 @@ def test_a_model_that_fails_to_load_leaves_the_current_one_answering(server):
     *_, before = call_compare(client, "Who answers?")
     current = before["results"]["gemma"]["source"]
     with pytest.raises(AppError) as failed:
-        client.predict(str(server.broken), api_name="/load_gemma")
+        client.predict(server.broken.name, api_name="/load_gemma")
     assert f"{current} stays loaded" in str(failed.value), str(failed.value)
+    assert str(server.broken.parent) not in str(failed.value), "the error names a server folder"
     *_, after = call_compare(client, "Still you?")
     assert after["results"]["gemma"]["source"] == current and after["results"]["gemma"]["error"] is None
 
@@ -205,7 +211,7 @@ def test_a_visitor_is_not_told_what_the_operator_should_run(monkeypatch):
 
 def test_gemma_12b_in_the_app_hears_and_the_details_say_the_sampling(server, all_replicas):
     """Picked in the app, the encoder-free 12B takes image, video and audio; each column says how it sampled."""
-    folder = str(all_replicas["gemma4-12b-tiny"])
+    folder = all_replicas["gemma4-12b-tiny"].name
     client = Client(server.url, verbose=False)
     client.predict(folder, api_name="/load_gemma")
     gemma_chat, qwen_chat, gemma_details, qwen_details, *_, raw = call_compare(
@@ -313,14 +319,14 @@ def test_model_switches_per_visitor_are_bounded(server, replica_dirs):
     client = Client(server.url, verbose=False)
     for attempt, source in enumerate([server.copy, replica_dirs[0]] * 3):
         try:
-            client.predict(str(source), api_name="/load_gemma")
+            client.predict(source.name, api_name="/load_gemma")
         except AppError as e:
             assert "each visitor may switch models 4 times an hour" in str(e), str(e)
             break
     else:
         pytest.fail("six switches in a row were all taken")
     *_, raw = call_compare(client, "Still answering?")
-    assert raw["results"]["gemma"]["error"] is None and raw["results"]["gemma"]["source"] in (str(server.copy), str(replica_dirs[0]))
+    assert raw["results"]["gemma"]["error"] is None and raw["results"]["gemma"]["source"] in (server.copy.name, replica_dirs[0].name)
 
 
 def test_drafting_is_the_operators_to_allow(server):

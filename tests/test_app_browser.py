@@ -168,9 +168,9 @@ def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_
         expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
     expect(page.locator("#turn")).to_contain_text("Turn 1")
     # The audio Qwen was not sent is struck out in Qwen's own column, not in Gemma's.
-    expect(page.locator("#qwen-chat del", has_text="question.wav")).to_have_count(1)
+    expect(page.locator("#qwen-chat s", has_text="question.wav")).to_have_count(1)
     expect(page.locator("#qwen-chat")).to_contain_text("(not sent)")
-    expect(page.locator("#gemma-chat del")).to_have_count(0)
+    expect(page.locator("#gemma-chat s")).to_have_count(0)
 
     # A follow-up continues: the turn and its context are said.
     prompt.fill("And then?")
@@ -198,7 +198,7 @@ def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_
     expect(page.locator("#gemma-status")).to_contain_text("Done in", timeout=120_000)
     expect(page.locator("#turn")).to_contain_text("Turn 1")
     expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
-    expect(page.locator("#gemma-chat del")).to_have_count(0)
+    expect(page.locator("#gemma-chat s")).to_have_count(0)
 
     # A chat's own trash icon starts a new conversation for both: the next turn is turn 1 again.
     page.locator("#qwen-chat button[aria-label='Clear']").click()
@@ -299,10 +299,12 @@ def test_every_open_page_sees_a_model_another_visitor_loaded(page, tmp_path, rep
     srv = AppServer("--gemma-offer", str(copy), log=tmp_path / "app.log").wait_ready()
     try:
         page.goto(srv.url)
-        expect(page.locator("#gemma-info")).to_contain_text(str(replica_dirs[0]))
-        Client(srv.url, verbose=False).predict(str(copy), api_name="/load_gemma")  # visitor B
-        expect(page.locator("#gemma-info")).to_contain_text(str(copy), timeout=20_000)
-        expect(page.get_by_label("Gemma 4 model")).to_have_value(str(copy))
+        expect(page.locator("#gemma-info")).to_contain_text(replica_dirs[0].name)
+        Client(srv.url, verbose=False).predict(copy.name, api_name="/load_gemma")  # visitor B
+        expect(page.locator("#gemma-info")).to_contain_text(copy.name, timeout=20_000)
+        expect(page.get_by_label("Gemma 4 model")).to_have_value(copy.name)
+        assert str(tmp_path) not in page.content() and str(replica_dirs[0].parent) not in page.content(), (
+            "a server folder reached the page")
     finally:
         srv.stop()
 
@@ -319,10 +321,10 @@ def test_a_fresh_page_shows_the_loaded_models_from_its_first_paint(page, tmp_pat
     srv = AppServer("--gemma-offer", str(copy), log=tmp_path / "app.log",
                     env={"COMPARE_MODELS_REFRESH_S": "3600"}).wait_ready()
     try:
-        Client(srv.url, verbose=False).predict(str(copy), api_name="/load_gemma")
+        Client(srv.url, verbose=False).predict(copy.name, api_name="/load_gemma")
         page.goto(srv.url)
-        expect(page.locator("#gemma-info")).to_contain_text(str(copy), timeout=20_000)
-        expect(page.get_by_label("Gemma 4 model")).to_have_value(str(copy))
+        expect(page.locator("#gemma-info")).to_contain_text(copy.name, timeout=20_000)
+        expect(page.get_by_label("Gemma 4 model")).to_have_value(copy.name)
     finally:
         srv.stop()
 

@@ -310,3 +310,14 @@ def test_recordings_and_votes_are_readable_by_their_owner_only(tmp_path, sides):
         for path in [folder, *folder.rglob("*")]:
             mode = path.stat().st_mode & 0o777
             assert mode == (0o700 if path.is_dir() else 0o600), f"{path.relative_to(tmp_path)}: {oct(mode)}"
+
+
+def test_a_line_nested_past_the_parser_is_a_corrupt_line_for_replay_and_export(one_line, tmp_path):
+    """One line of 100,000 opening brackets: skipped and reported, the rest of the session usable."""
+    source, line = one_line
+    folder = _session_with(source, tmp_path, line)
+    with open(folder / "session.jsonl", "a") as f:
+        f.write("[" * 100_000 + "\n")
+    session = load_session(folder)
+    assert len(session.entries) == 1 and any("corrupt" in p for p in session.problems), session.problems
+    assert export(session, "md").exists()

@@ -31,6 +31,7 @@ from preference.votes import CHOICES, VoteBook, VoteRefused, read_votes
 from .compare import file_paths, gpu
 from .format import comparison_table, user_message
 from .markup import plain, to_html
+from .public import public_name, scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, StopSwitches, client_address, visitor_id
 
 INTRO = (
@@ -78,7 +79,7 @@ def reveal_columns(blind: BlindRound) -> dict[str, str]:
 def reveal_markdown(blind: BlindRound) -> str:
     shown = reveal(blind)
     lines = [
-        f"- **Model {p}** was **{shown[p]['model']}**: {plain(shown[p]['source'])}"
+        f"- **Model {p}** was **{shown[p]['model']}**: {plain(public_name(shown[p]['source']))}"
         + (f" (revision `{shown[p]['revision'][:12]}`)" if shown[p]["revision"] else "")
         for p in POSITIONS
     ]
@@ -215,6 +216,7 @@ class ArenaTab:
             stream = self.slots.comparator.stream(request, stop_event=stop, inputs=inputs, order=order)
             started = sent = time.monotonic()
             state = next(stream)
+            public = scrubber(self.slots, state.environment).view  # what the reveal names: no server folders
             yield self._render(state, a_side, 0.0) | {self.reveal: " ", self.table: " ", self.raw: None,
                                                       self.input_error: " ", self.pending: None}
             for state in stream:  # the same line for both columns, once a second, whatever happens inside
@@ -230,7 +232,7 @@ class ArenaTab:
         if not blind.votable:  # nothing to vote on, so nothing to keep hidden
             final[self.reveal] = reveal_markdown(blind)
             final[self.table] = comparison_table(state, reveal_columns(blind))
-        yield final
+        yield public(final)
 
     def voting(self, blind: BlindRound | None) -> list:
         """Stop off; the vote buttons on only while this session's last comparison waits for its vote,
@@ -254,11 +256,13 @@ class ArenaTab:
             gr.Warning(str(e))
         revealed = reveal(blind)
         out = {
-            self.statuses[p]: f"**Model {p} was {revealed[p]['model']}** · {plain(revealed[p]['source'])}"
+            self.statuses[p]: f"**Model {p} was {revealed[p]['model']}** · {plain(public_name(revealed[p]['source']))}"
             for p in POSITIONS
         }
-        return out | {self.reveal: reveal_markdown(blind), self.table: comparison_table(blind.result, reveal_columns(blind)),
-                      self.raw: revealed, self.pending: blind}
+        public = scrubber(self.slots, blind.result.environment).view
+        return public(out | {self.reveal: reveal_markdown(blind),
+                             self.table: comparison_table(blind.result, reveal_columns(blind)), self.raw: revealed}) | {
+            self.pending: blind}
 
 
 REPLICA_BANNER = (

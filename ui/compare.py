@@ -28,6 +28,7 @@ from recording.session import Recorder, RecordingFailed
 from .markup import plain
 from .format import assistant_messages, comparison_table, details_markdown, status_line, turn_line, user_message
 from .pickers import ModelPickers
+from .public import scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, Conversation, StopSwitches, visitor_id
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
@@ -258,9 +259,10 @@ class CompareTab:
             )
             stream = self.slots.comparator.stream(request, stop_event=stop, histories=histories)
             state = next(stream)  # validation happens here: bad input raises before any model runs
-            yield self._render(state, convo, left_out) | {self.input_error: " "}
+            public = scrubber(self.slots, state.environment).view  # no server folder, host or port reaches a visitor
+            yield public(self._render(state, convo, left_out) | {self.input_error: " "})
             for state in paced(stream):
-                yield self._render(state, convo, left_out)
+                yield public(self._render(state, convo, left_out))
         except InputError as e:  # the page checked first (check); an API caller gets the error itself
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         finally:
@@ -280,7 +282,7 @@ class CompareTab:
         final[self.first_chart], final[self.curve_chart] = chart_values(state)
         final[self.raw] = state.to_dict()
         final[self.session] = convo
-        yield final
+        yield public(final)
 
     def stop(self, req: gr.Request) -> None:
         self.switches.stop(req.session_hash)

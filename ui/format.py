@@ -257,15 +257,17 @@ def token_curve_rows(result: ComparisonResult) -> list[dict]:
 
 def model_info_markdown(side) -> str:
     """One line under a model picker: what is loaded, where, and what it takes."""
+    from .public import public_name
+
     if side.backend is None:
-        return f"**not loaded** — {side.load_error}"
+        return f"**not loaded** — {plain(side.load_error or '')}"
     if side.loaded is None:  # served remotely
         accepts = " / ".join(side.backend.capabilities.modalities)
-        return f"`{side.backend.source}` · remote server · accepts {accepts} · timings include the network"
+        return f"**{plain(public_name(side.backend.source))}** · remote server · accepts {accepts} · timings include the network"
     loaded, caps = side.loaded, side.loaded.capabilities
     replica = " · **offline replica (random weights)**" if loaded.is_replica else ""
     size = f"{loaded.footprint_mb / 1024:.1f} GiB" if loaded.footprint_mb >= 1024 else f"{loaded.footprint_mb:.1f} MiB"
     return (
-        f"`{loaded.source}` · {size} on {loaded.device} ({loaded.dtype})"
+        f"**{plain(public_name(loaded.source))}** · {size} on {loaded.device} ({loaded.dtype})"
         f" · accepts {' / '.join(caps.modalities)}{replica}"
     )

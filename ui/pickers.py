@@ -20,6 +20,7 @@ from models.families import LABELS, SIDES
 from models.registry import PRESETS
 
 from .format import model_info_markdown
+from .public import public_name, scrubber
 from .session import client_address, visitor_id
 
 # How often an open page re-reads which models are loaded (COMPARE_MODELS_REFRESH_S).
@@ -35,6 +36,23 @@ class ModelPickers:
         self.picks = Allowance(budget.model_picks_per_hour)
         # Only the pairs whose two checkpoints the operator offers.
         self.presets = [p for p in PRESETS.values() if all(getattr(p, k) in slots.offered(k) for k in SIDES)]
+        # What a visitor picks from, and sends back, is each checkpoint's public name (ui.public),
+        # made unique; the server maps it back. No folder of the server reaches a page.
+        self.names: dict[str, dict[str, str]] = {}  # side -> public name -> source
+        for key in SIDES:
+            self.names[key] = {}
+            for source in slots.offered(key):
+                name, n = public_name(source), 1
+                while name in self.names[key]:
+                    n += 1
+                    name = f"{public_name(source)} ({n})"
+                self.names[key][name] = source
+
+    def _name(self, key: str, source: str | None) -> str | None:
+        return next((name for name, s in self.names[key].items() if s == source), public_name(source))
+
+    def _info(self, key: str) -> str:
+        return scrubber(self.slots).text(model_info_markdown(self.slots.side(key)))
 
     def build(self) -> None:
         with gr.Row():
@@ -46,14 +64,13 @@ class ModelPickers:
             self.pickers, self.infos = {}, {}
             for key in SIDES:
                 with gr.Column(scale=2):
-                    current = self.slots.source(key)
                     self.pickers[key] = gr.Dropdown(
-                        choices=self.slots.offered(key),
-                        value=current,
+                        choices=list(self.names[key]),
+                        value=self._name(key, self.slots.source(key)),
                         label=f"{LABELS[key]} model",
                         interactive=not self.lock_models,
                     )
-                    self.infos[key] = gr.Markdown(model_info_markdown(self.slots.side(key)), elem_id=f"{key}-info")
+                    self.infos[key] = gr.Markdown(self._info(key), elem_id=f"{key}-info")
 
     def wire(self) -> None:
         # `.input`, not `.change`: a picker set by the page itself (a preset, the refresh below) loads nothing.
@@ -76,35 +93,37 @@ class ModelPickers:
         if name not in {p.name for p in self.presets}:  # none (the picker left untouched), or not offered
             return {picker: gr.skip() for picker in self.pickers.values()}
         chosen = PRESETS[name]
-        return {self.pickers[key]: getattr(chosen, key) for key in SIDES}
+        return {self.pickers[key]: self._name(key, getattr(chosen, key)) for key in SIDES}
 
     def loaded_now(self) -> dict:
         """Each slot's model as it is now (another visitor may have switched it)."""
-        return {self.pickers[k]: self.slots.source(k) for k in SIDES} | {
-            self.infos[k]: model_info_markdown(self.slots.side(k)) for k in SIDES
+        return {self.pickers[k]: self._name(k, self.slots.source(k)) for k in SIDES} | {
+            self.infos[k]: self._info(k) for k in SIDES
         }
 
     def loader(self, key: str):
         """The handler that loads what a visitor picks for side `key`."""
 
-        def load(source, req: gr.Request, progress=gr.Progress()):
-            if not source or source == self.slots.source(key):
-                return model_info_markdown(self.slots.side(key))
-            if source not in self.slots.offered(key):
+        def load(name, req: gr.Request, progress=gr.Progress()):
+            source = self.names[key].get(name)
+            if not name or source == self.slots.source(key):
+                return self._info(key)
+            if source is None:
                 raise gr.Error(f"not one of the models this server offers for {key}", title="Model not offered",
                                print_exception=False)
             if not self.picks.take(clients(visitor_id(req.session_hash), client_address(req, self.behind_proxy))):
                 raise gr.Error(f"Not loaded: each visitor may switch models {self.budget.model_picks_per_hour} times an "
                                "hour (each switch loads a model for everyone here). Try later.",
                                title="Model not loaded", print_exception=False)
-            progress(0.1, desc=f"Loading {source}")
+            progress(0.1, desc=f"Loading {name}")
+            public = scrubber(self.slots).text
             try:
-                side = self.slots.load(key, source)
+                self.slots.load(key, source)
             except SourceRefused as e:
-                raise gr.Error(str(e), title="Model not offered", print_exception=False) from None
+                raise gr.Error(public(str(e)), title="Model not offered", print_exception=False) from None
             except LoadFailed as e:
-                raise gr.Error(str(e), title="Model not loaded", print_exception=False) from None
+                raise gr.Error(public(str(e)), title="Model not loaded", print_exception=False) from None
             progress(1.0)
-            return model_info_markdown(side)
+            return self._info(key)
 
         return load

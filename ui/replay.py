@@ -17,6 +17,7 @@ from recording.session import Recorded, Session
 
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 from .markup import plain
+from .public import Scrubber
 from .format import assistant_messages, comparison_table, details_markdown, status_line, user_message
 
 
@@ -27,6 +28,13 @@ def _choice(i: int, entry: Recorded) -> tuple[str, int]:
 
 def build_replay_demo(session: Session) -> gr.Blocks:
     entries = session.entries
+    # The recording names the operator's folders and servers; a replay's viewers see public names.
+    recorded = [entry.result.environment for entry in entries]
+    public = Scrubber(
+        [m.get("source") for env in recorded for m in (env.get("models") or {}).values() if isinstance(m, dict)]
+        + [r.source for entry in entries for r in entry.result.results.values()],
+        [m.get("endpoint") for env in recorded for m in (env.get("models") or {}).values() if isinstance(m, dict)],
+    ).view
     from . import DELETE_CACHE
 
     with gr.Blocks(title="Replay — Gemma 4 vs Qwen 3.5", analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
@@ -67,13 +75,16 @@ def build_replay_demo(session: Session) -> gr.Blocks:
         def replay(index, pace):
             if index is None or not entries:
                 raise gr.Error("This session has no comparisons to replay.")
-            entry = entries[int(index)]
+            for out in played(entries[int(index)], float(pace)):
+                yield public(out)
+
+        def played(entry, pace):
             results = {k: r for k, r in entry.result.results.items() if k in SIDES}
             heading = f"**{plain(label(entry))}**"
             first, curve = empty_charts()  # filled when the replay ends
             yield {about: heading, table: " ", first_chart: first, curve_chart: curve, **attachments(entry),
                    **{details[k]: " " for k in SIDES}}
-            for frame in frames(entry.result, float(pace)):
+            for frame in frames(entry.result, pace):
                 out = {about: heading}
                 for key, r in results.items():
                     text, thinking, finished = frame[key]
