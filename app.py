@@ -6,6 +6,7 @@
     python app.py export SESSION --format html|md|json
     python app.py --replay SESSION                                serve a recording, no models
     python app.py leaderboard ARENA_DIR --format html|md|json      what the arena's votes say
+    python app.py clip SESSION [--entry N] --out FILE.mp4|FILE.gif  a recorded comparison as a video
 
 This module parses the command line, starts things and prints what the engine returns; it
 wires nothing (engine.sides makes the models from `ModelOptions`) and holds no model or media
@@ -212,6 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the models' code against the suites' unit tests (each in its own limited subprocess)",
     )
 
+    clip = commands.add_parser("clip", help="a recorded comparison as a video clip (MP4 or GIF) for talks and posts")
+    clip.add_argument("path", metavar="SESSION", help="the session folder")
+    clip.add_argument("--entry", type=int, default=1, metavar="N", help="which comparison (1 = the first; default 1)")
+    clip.add_argument("--speed", type=float, default=1.0, metavar="X", help="play the race X times as fast")
+    clip.add_argument("--size", choices=["1280x720", "1920x1080", "1080x1920"], default="1280x720",
+                      help="1080x1920 is vertical, for phones")
+    clip.add_argument("--out", required=True, metavar="FILE", help="FILE.mp4 (H.264) or FILE.gif")
+
     board = commands.add_parser("leaderboard", help="count an arena folder's votes: ratings, pairs, breakdowns, position bias")
     board.add_argument("dir", metavar="ARENA_DIR", help="the folder the app kept its votes in (--arena)")
     board.add_argument("--format", choices=["html", "md", "json"], default="md")
@@ -323,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(args, "tiny"):  # every command that loads models
         args.model_options = model_options(args)
     commands = {"compare": cli.run_compare, "tiny": cli.run_tiny, "export": cli.run_export, "eval": cli.run_eval,
-                "leaderboard": cli.run_leaderboard}
+                "leaderboard": cli.run_leaderboard, "clip": cli.run_clip}
     return commands.get(args.command, run_app)(args)
 
 

@@ -1,4 +1,4 @@
-"""The one-shot commands: `compare`, `eval`, `tiny`, `export` and `leaderboard`, and how their results are printed.
+"""The one-shot commands: `compare`, `eval`, `tiny`, `export`, `clip` and `leaderboard`, and how their results are printed.
 
 Each takes the parsed arguments (see app.py) and returns the exit status: 0 when it worked,
 2 on invalid input (one line on stderr, no model loaded), 1 when no model could run.
@@ -198,6 +198,31 @@ def run_export(args) -> int:
     if session is None:
         return EXIT_BAD_INPUT
     print(export(session, args.format, Path(args.out) if args.out else None))
+    return EXIT_OK
+
+
+def run_clip(args) -> int:
+    """`clip SESSION`: one recorded comparison as an MP4 or GIF; prints the file and how long it took."""
+    import time
+    from pathlib import Path
+
+    from recording.clip import SIZES, ClipError, render_clip
+
+    session = load_session_or_say(args.path)
+    if session is None:
+        return EXIT_BAD_INPUT
+    if not 1 <= args.entry <= len(session.entries):
+        say(f"error: entry {args.entry}: the session holds {len(session.entries)} comparison(s), numbered from 1")
+        return EXIT_BAD_INPUT
+    start = time.perf_counter()
+    try:
+        out = render_clip(session.entries[args.entry - 1], Path(args.out), SIZES[args.size], args.speed,
+                          media_root=session.folder)
+    except ClipError as e:
+        say(f"error: {e}")
+        return EXIT_BAD_INPUT
+    print(out)
+    say(f"rendered in {time.perf_counter() - start:.1f} s")
     return EXIT_OK
 
 
