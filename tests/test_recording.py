@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -252,9 +253,51 @@ def test_replay_app_plays_a_recording_without_loading_models(session_dir, tmp_pa
         )
         from ui.markup import to_html
 
-        assert gemma_chat[-1]["content"][0]["text"] == to_html(entry.result.results["gemma"].text)
+        assert gemma_chat[-1]["content"][0]["text"].strip() == to_html(entry.result.results["gemma"].text).strip()
         assert "audio 'question.wav' not sent" in qwen_details
+        # The same comparison as a video, rendered on the server (a progress bar in the page).
+        import av
+
+        video = Client(srv.url, verbose=False).predict(0, "1280x720", api_name="/clip")
+        with av.open(video) as clip:
+            stream = clip.streams.video[0]
+            assert stream.codec_context.name == "h264" and (stream.width, stream.height) == (1280, 720)
+            assert sum(1 for _ in clip.decode(stream)) >= 30 * 6, "the title and end cards at least"
         assert "Loading weights" not in (tmp_path / "replay.log").read_text(), "replay must not load a model"
+    finally:
+        srv.stop()
+
+
+def test_a_replay_link_opens_its_comparison(session_dir, tmp_path):
+    """'Link to this comparison' gives the page's own address with ?entry=N (made in the browser:
+    nothing is sent anywhere); opened elsewhere, it shows that comparison, finished."""
+    import shutil
+
+    chromium = shutil.which("chromium")
+    if not chromium:
+        pytest.skip("needs Debian's chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    from app_server import AppServer
+
+    srv = AppServer("--replay", str(session_dir), log=tmp_path / "replay.log", tiny=False).wait_ready()
+    second = load_session(session_dir).entries[1].result
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.goto(srv.url)
+            page.get_by_label("Recorded comparisons (2)").click()
+            page.get_by_role("option", name=re.compile(r"^2\. ")).click()
+            page.locator("#share").click()
+            expect(page.locator("#share-link textarea")).to_have_value(re.compile(r"\?entry=2$"))
+            link = page.locator("#share-link textarea").input_value()
+            other = browser.new_page()
+            other.goto(link)
+            expect(other.locator("#replay-label")).to_contain_text("Recording from", timeout=30_000)
+            expect(other.locator("#gemma-status")).to_contain_text("Done", timeout=30_000)
+            assert second.request.prompt[:20] in other.locator("#gemma-chat").inner_text()
+            browser.close()
     finally:
         srv.stop()
 
