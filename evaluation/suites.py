@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modalities.errors import InputError, clean_text
+from modalities.errors import InputError, clean_value
 
 SCORERS = {"label", "number", "accepted", "code"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,17 +46,6 @@ def _resolve(path: str, suite_file: Path) -> str:
 # Each field's type; `expected` depends on the scorer.
 _TYPES = {"id": str, "category": str, "prompt": str, "score": str, "video": str, "audio": str}
 _EXPECTED = {"label": (str,), "number": (int, float), "accepted": (list,), "code": (str,)}
-
-
-def _cleaned(value):
-    """Every string in a parsed line with lone surrogates (JSON escapes can hold them) as U+FFFD."""
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, list):
-        return [_cleaned(v) for v in value]
-    if isinstance(value, dict):
-        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
-    return value
 
 
 def _check(row) -> None:
@@ -92,7 +81,7 @@ def load_suite(path: str | Path) -> list[Task]:
         if not line.strip():
             continue
         try:
-            row = _cleaned(json.loads(line))
+            row = clean_value(json.loads(line))
             _check(row)
             if row["id"] in seen:
                 raise ValueError(f"duplicate id {row['id']}")

@@ -27,6 +27,18 @@ def clean_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text)
 
 
+def clean_value(value):
+    """A parsed JSON value of any depth with every string cleaned as `clean_text` (JSON escapes
+    can hold lone surrogates)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_value(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_value(k): clean_value(v) for k, v in value.items()}
+    return value
+
+
 class InputError(ValueError):
     """A user input that cannot be used, e.g. `video 'clip.mp4': no video stream`."""
 

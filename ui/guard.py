@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 
+from modalities.errors import clean_value
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # The largest request a page sends is a prompt of Limits.max_prompt_chars (100,000 characters, up
 # to 4 bytes each as UTF-8, more as JSON escapes) with its settings: 4 MiB is well above it.
@@ -32,19 +34,6 @@ def local_hosts(host: str, port: int) -> set[str] | None:
     if host not in LOOPBACK:
         return None
     return {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
-
-
-def _cleaned(value):
-    """`value` with every string's lone surrogates as U+FFFD (a JSON value of any depth)."""
-    from modalities.errors import clean_text
-
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, list):
-        return [_cleaned(v) for v in value]
-    if isinstance(value, dict):
-        return {_cleaned(k): _cleaned(v) for k, v in value.items()}
-    return value
 
 
 def _names_a_url(value) -> bool:
@@ -110,7 +99,7 @@ class RequestGuard:
                 parsed = json.loads(body) if body else None
                 names_url = _names_a_url(parsed)
                 if b"\\ud" in body.lower():  # an escaped surrogate (paired or not): clean and re-encode
-                    body = json.dumps(_cleaned(parsed)).encode()
+                    body = json.dumps(clean_value(parsed)).encode()
             except (ValueError, RecursionError):
                 names_url = False  # not JSON (or nested past parsing): Gradio answers it
             if names_url:
