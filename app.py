@@ -8,9 +8,10 @@
     python app.py leaderboard ARENA_DIR --format html|md|json      what the arena's votes say
     python app.py clip SESSION [--entry N] --out FILE.mp4|FILE.gif  a recorded comparison as a video
 
-This module parses the command line, starts things and prints what the engine returns; it
-wires nothing (engine.sides makes the models from `ModelOptions`) and holds no model or media
-logic. Importing it parses nothing and loads nothing.
+This module parses the command line and starts the command asked for: `serve` serves the app
+(or a replay), `cli` runs the one-shot commands. It wires nothing (engine.sides makes the models
+from `ModelOptions`) and holds no model or media logic. Importing it parses nothing and loads
+nothing.
 """
 
 from __future__ import annotations
@@ -234,106 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _launch(
-    demo, args, max_file_bytes: int | None = None, allowed_paths: list[str] | None = None, concurrency: int = 1,
-    upload_bytes_per_hour: int | None = None,
-) -> None:
-    auth = None
-    if args.auth:
-        user, sep, password = args.auth.partition(":")
-        if not sep or not user or not password:
-            raise SystemExit("--auth / COMPARE_AUTH must be USER:PASSWORD")
-        auth = (user, password)
-    from starlette.middleware import Middleware
-
-    from ui.accessibility import CSS, JS
-    from ui.guard import RequestGuard, local_hosts
-
-    # One comparison at a time (or `concurrency` with both models on servers): the queue shows
-    # everyone else their place. The guard answers first: a loopback bind takes only its
-    # own Host (not with --share, whose tunnel names another), and no URL passes as file data.
-    hosts = None if args.share else local_hosts(args.host, args.port)
-    demo.queue(default_concurrency_limit=concurrency).launch(
-        server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth,
-        app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts, upload_bytes_per_hour=upload_bytes_per_hour,
-                                              behind_proxy=args.behind_proxy)]},
-        max_file_size=max_file_bytes,  # the input limit, enforced while the upload arrives
-        css=CSS, js=JS, allowed_paths=allowed_paths,
-    )
-
-
-def run_replay(args) -> int:
-    from cli import EXIT_BAD_INPUT, EXIT_OK, load_session_or_say
-    from ui.replay import build_replay_demo
-
-    session = load_session_or_say(args.replay)
-    if session is None:
-        return EXIT_BAD_INPUT
-    from recording.session import MEDIA_DIR
-
-    # The recorded inputs are shown from the session's own media folder, and from nowhere else.
-    _launch(build_replay_demo(session), args, allowed_paths=[str(session.folder / MEDIA_DIR)])
-    return EXIT_OK
-
-
-def comparisons_at_once(args, say) -> int:
-    """--concurrency where both models are on servers (which batch requests); 1 where either is
-    loaded here, since a local model generates for one request at a time."""
-    from models.families import SIDES
-
-    if args.concurrency < 1:
-        raise SystemExit("--concurrency must be 1 or more")
-    if args.concurrency > 1 and not all(args.model_options.endpoints.get(k) for k in SIDES):
-        say(f"--concurrency {args.concurrency} ignored: it needs both models on servers (--gemma-endpoint and "
-            "--qwen-endpoint); local models answer one comparison at a time")
-        return 1
-    return args.concurrency
-
-
-def run_app(args) -> int:
-    from cli import EXIT_BAD_INPUT, EXIT_OK, limits_or_say, say
-    from engine.sides import make_sides
-    from engine.slots import ModelSlots
-    from ui import build_demo
-
-    if args.replay:
-        return run_replay(args)
-    from engine.allowance import VisitorBudget
-    from engine.turns import Turns
-    from modalities.limits import from_env
-    from preference.policy import VotePolicy
-
-    limits = limits_or_say()
-    if limits is None:
-        return EXIT_BAD_INPUT
-    try:
-        budget = from_env(VisitorBudget)
-    except ValueError as e:
-        say(f"error: {e}")
-        return EXIT_BAD_INPUT
-    concurrency = comparisons_at_once(args, say)
-    # The comparator's turns are the queue's size: an evaluation from the page takes one per task.
-    slots = ModelSlots(
-        args.model_options, make_sides(args.model_options, say),
-        parallel=args.parallel, timeout_s=args.timeout, limits=limits, turns=Turns(concurrency),
-    )
-    policy = VotePolicy(min_tokens=args.vote_min_tokens, min_read_s=args.vote_min_read, max_votes=args.votes_per_hour)
-    demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models, arena_dir=args.arena,
-                      draft=args.draft, vote_policy=policy, behind_proxy=args.behind_proxy, budget=budget)
-    _launch(demo, args, max_file_bytes=limits.max_file_bytes, concurrency=concurrency,
-            upload_bytes_per_hour=budget.upload_bytes_per_hour)
-    return EXIT_OK
-
-
 def main(argv: list[str] | None = None) -> int:
     import cli
+    import serve
 
     args = build_parser().parse_args(argv)
-    if hasattr(args, "tiny"):  # every command that loads models
+    if args.command in (None, "compare", "eval"):  # the commands that load models (None: the app)
         args.model_options = model_options(args)
     commands = {"compare": cli.run_compare, "tiny": cli.run_tiny, "export": cli.run_export, "eval": cli.run_eval,
                 "leaderboard": cli.run_leaderboard, "clip": cli.run_clip}
-    return commands.get(args.command, run_app)(args)
+    return commands.get(args.command, serve.run_app)(args)
 
 
 if __name__ == "__main__":

@@ -206,7 +206,8 @@ def run_clip(args) -> int:
     import time
     from pathlib import Path
 
-    from recording.clip import SIZES, ClipError, render_clip
+    from recording.clip import SIZES, render_clip
+    from recording.clip_timeline import ClipError
 
     session = load_session_or_say(args.path)
     if session is None:
@@ -230,7 +231,8 @@ def run_leaderboard(args) -> int:
     """`leaderboard DIR`: the arena's votes counted, printed (or written to --out) as html, md or json."""
     from pathlib import Path
 
-    from preference.leaderboard import leaderboard, to_html, to_json, to_markdown
+    from preference.leaderboard import leaderboard, to_json, to_markdown
+    from preference.leaderboard_page import to_html
     from preference.votes import read_votes
 
     try:

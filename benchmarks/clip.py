@@ -50,7 +50,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--still", type=Path)
     args = parser.parse_args()
-    from recording.clip import SIZES, TITLE_S, ClipTimeline, Renderer, clip_duration, render_clip
+    from recording.clip import SIZES, render_clip
+    from recording.clip_frames import Renderer
+    from recording.clip_timeline import TITLE_S, ClipTimeline, clip_duration
 
     entry = race(args.seconds)
     size = SIZES[args.size]

@@ -1,7 +1,7 @@
 """The leaderboard: what the lasting votes say, with intervals, as JSON, Markdown or a self-contained page.
 
 `leaderboard` computes every number once, as a JSON-ready dict; `to_json`, `to_markdown` and
-`to_html` only lay it out, so the app's tab and `python app.py leaderboard` cannot disagree. Ties
+`leaderboard_page.to_html` only lay it out, so the app's tab and `python app.py leaderboard` cannot disagree. Ties
 and "both bad" count half a win for each side, everywhere. Votes cast on the offline replicas are
 left out unless `include_replicas`; what was left out, and why, is part of the result. Beside the
 plain ratings: the same ratings controlled for the answers' length and Markdown (preference.ratings),
@@ -17,7 +17,6 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from documents.html import esc, page, svg
 from documents.markdown import esc as md
 from documents.intervals import wilson
 from models.families import LABELS, SIDES
@@ -170,7 +169,7 @@ def _num(value, digits=2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def _rows(board: dict) -> dict[str, tuple[list[str], list[list[str]]]]:
+def tables(board: dict) -> dict[str, tuple[list[str], list[list[str]]]]:
     """Each table of the leaderboard as a header and rows of plain text (escaped by the caller)."""
     g, q = SIDES
     pair_head = [LABELS[g], LABELS[q], "votes", f"{LABELS[g]} wins", "ties", "both bad", f"{LABELS[q]} wins",
@@ -233,7 +232,7 @@ HOW_TO_READ = (
 )
 
 
-def _empty(board: dict, title: str) -> str:
+def empty_note(board: dict, title: str) -> str:
     if board["votes"] and title.startswith("Style weights"):
         return "None yet: the answers' differences in length and Markdown have not varied across the votes."
     return "No votes yet."
@@ -241,68 +240,12 @@ def _empty(board: dict, title: str) -> str:
 
 def to_markdown(board: dict) -> str:
     parts = ["# Arena leaderboard", "", md(summary_line(board)), "", md(HOW_TO_READ)]
-    for title, (head, rows) in _rows(board).items():
+    for title, (head, rows) in tables(board).items():
         parts += ["", f"## {title}", ""]
         if not rows:
-            parts.append(_empty(board, title))
+            parts.append(empty_note(board, title))
             continue
         parts.append("| " + " | ".join(md(h) for h in head) + " |")
         parts.append("|" + "---|" * len(head))
         parts += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
     return "\n".join(parts) + "\n"
-
-
-def _ratings_chart(board: dict) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ratings = list(reversed(board["ratings"]))
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * len(ratings)), dpi=100)
-    ys = range(len(ratings))
-    values = [r["rating"] for r in ratings]
-    errors = [[r["rating"] - r["ci95"][0] for r in ratings], [r["ci95"][1] - r["rating"] for r in ratings]]
-    ax.errorbar(values, ys, xerr=errors, fmt="o", capsize=4, color="#4477aa")
-    ax.set_yticks(list(ys), [r["model"] for r in ratings])
-    ax.set_xlabel("rating (95% interval)")
-    ax.grid(alpha=0.3, axis="x")
-    fig.tight_layout()
-    return svg(fig)
-
-
-def _win_rate_chart(board: dict) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    g, q = SIDES
-    rows = [("all", board["pairs"])] + [(b["value"], b["pairs"]) for key in ("modality", "thinking")
-                                        for b in board["breakdown"][key]]
-    bars = [(f"{label}: {friendly(p[g], g)} vs {friendly(p[q], q)}", p) for label, pairs in rows for p in pairs]
-    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.4 * len(bars)), dpi=100)
-    for y, (_, p) in enumerate(reversed(bars)):
-        rate = p[f"{g}_win_rate"]
-        ax.errorbar([rate], [y], xerr=[[rate - p["ci95"][0]], [p["ci95"][1] - rate]], fmt="o", capsize=4, color="#ee6677")
-    ax.set_yticks(range(len(bars)), [label for label, _ in reversed(bars)], fontsize=8)
-    ax.axvline(0.5, color="#888", linestyle="--", linewidth=1)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel(f"{LABELS[g]}'s win rate (95% Wilson interval; ties count half)")
-    fig.tight_layout()
-    return svg(fig)
-
-
-def to_html(board: dict) -> str:
-    parts = ["<h1>Arena leaderboard</h1>", f"<p>{esc(summary_line(board))}</p>", f"<p>{esc(HOW_TO_READ)}</p>"]
-    if board["ratings"]:
-        parts += [_ratings_chart(board), _win_rate_chart(board)]
-    for title, (head, rows) in _rows(board).items():
-        parts.append(f"<h2>{esc(title)}</h2>")
-        if not rows:
-            parts.append(f"<p>{esc(_empty(board, title))}</p>")
-            continue
-        parts.append("<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>")
-        parts += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows]
-        parts.append("</table>")
-    return page("Arena leaderboard", "\n".join(parts))

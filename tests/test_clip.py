@@ -11,7 +11,9 @@ import pytest
 
 from conftest import ROOT, SAMPLES, request
 from modalities.request import GenerationSettings
-from recording.clip import END_S, MP4_FPS, TITLE_S, ClipError, ClipTimeline, Renderer, render_clip
+from recording.clip import MP4_FPS, render_clip
+from recording.clip_frames import Renderer
+from recording.clip_timeline import END_S, TITLE_S, ClipError, ClipTimeline
 from recording.session import Recorded
 
 GEMMA_TOKENS = [0.5 * n for n in range(1, 11)]  # ten tokens, one every 0.5 s from 0.5 s

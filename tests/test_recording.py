@@ -175,10 +175,19 @@ def test_html_report_is_self_contained_in_chromium(session_dir):
 
 
 def test_replay_frames_follow_recorded_times(session_dir):
-    """On a fake clock that only sleeping advances, each frame is shown at its recorded time / speed."""
+    """On a fake clock that only sleeping advances, each frame is shown at its recorded time / speed.
+
+    The recorded answers keep their text, with progress marks at known times (every 0.25 s, the
+    two sides 0.1 s apart): how many marks the replicas left depends on how fast they ran."""
+    import copy
+
     from recording.replay import FRAME_S, timeline
 
     entry = load_session(session_dir).entries[0]
+    result = copy.deepcopy(entry.result)
+    for n, r in enumerate(result.results.values()):
+        step = max(1, len(r.text) // 12)
+        r.progress = [(0.25 * (i + 1) + 0.1 * n, min(len(r.text), (i + 1) * step), 0) for i in range(12)]
     now = [0.0]
     shown_at = []
 
@@ -186,16 +195,16 @@ def test_replay_frames_follow_recorded_times(session_dir):
         assert seconds > 0
         now[0] += seconds
 
-    for frame in frames(entry.result, speed=2.0, sleep=sleep, clock=lambda: now[0]):
+    for frame in frames(result, speed=2.0, sleep=sleep, clock=lambda: now[0]):
         shown_at.append(now[0])
-    marks = [t / 2.0 for t, *_ in timeline(entry.result)]
+    marks = [t / 2.0 for t, *_ in timeline(result)]
     assert len(marks) > 4, "the recording has progress marks to pace"
     for t in shown_at[:-1]:  # each frame shows the marks due by then, at most one frame late
         assert any(0 <= t - m <= FRAME_S + 1e-9 for m in marks), f"a frame at {t:.3f} s matches no mark at 2x"
     assert marks[-1] <= shown_at[-2] <= marks[-1] + FRAME_S, "the last mark is shown by one frame after its time"
     final = frame
     for side in ("gemma", "qwen"):
-        r = entry.result.results[side]
+        r = result.results[side]
         assert final[side] == (r.text, r.thinking, True)
     assert "Recording from" in label(entry) and "gemma4-edge-tiny" in label(entry)
 

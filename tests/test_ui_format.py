@@ -167,6 +167,8 @@ def test_each_column_says_what_its_model_is_doing():
     stopped = ModelResult("gemma", "g", Status.STOPPED, metrics=metrics(output_tokens=3, stopped=True))
     assert status_line(stopped) == "⏹ Stopped by you after 3 tokens: the answer is partial"
     assert "**Stopped by you**" in details_markdown(stopped)
+    never = ModelResult("qwen", "q", Status.STOPPED)  # stopped while it waited its turn
+    assert status_line(never) == "⏹ Not run: stopped before it started"
     assert status_line(ModelResult("gemma", "g", Status.DONE, metrics=metrics())) == "✓ Done in 3.00 s"
 
 
@@ -180,7 +182,7 @@ def test_inputs_a_model_was_not_sent_are_struck_out_in_its_own_column():
 def test_page_updates_are_paced_but_every_status_change_is_sent_and_closing_ends_the_stream():
     from types import SimpleNamespace as NS
 
-    from ui.compare import paced
+    from ui.streaming import paced
 
     closed = []
 

@@ -3,8 +3,9 @@
     build_demo(slots)          the app (Compare, Arena, Leaderboard and Evaluate tabs)
     ui.replay.build_replay_demo(session)   a recorded session, played back, no models
 
-Modules: compare (the Compare tab), arena (the Arena and Leaderboard tabs), evaluate (the
-Evaluate tab), replay (replay mode),
+Modules: compare (the Compare tab), arena (the Arena tab), leaderboard (the Leaderboard tab),
+evaluate (the Evaluate tab), replay (replay mode), streaming (what the tabs that run models share),
+markup (model and file text made safe), public (model names for visitors), pickers, views, guard,
 format (pure functions from engine results to what components show), session (per-session
 state). Building a demo loads nothing and has no side effects; `app.py` launches it.
 """
@@ -20,9 +21,10 @@ from engine.allowance import VisitorBudget
 from models.tiny import TINY_NOTICE
 from preference.policy import VotePolicy
 
-from .arena import ArenaTab, leaderboard_tab
+from .arena import ArenaTab
 from .compare import CompareTab
 from .evaluate import evaluate_tab
+from .leaderboard import leaderboard_tab
 
 
 # Gradio keeps every upload and every file it serves (zips, videos) in its cache folder: files an

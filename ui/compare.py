@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -30,20 +28,11 @@ from .format import assistant_messages, comparison_table, details_markdown, stat
 from .pickers import ModelPickers
 from .public import scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, Conversation, StopSwitches, visitor_id
+from .streaming import file_paths, gpu, paced
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 log = logging.getLogger(__name__)
-
-try:  # On a ZeroGPU Space the generation must run inside spaces.GPU; elsewhere this is a no-op.
-    import spaces
-
-    gpu = spaces.GPU(duration=180)
-except ImportError:
-
-    def gpu(fn):
-        return fn
-
 
 def _examples() -> list[list]:
     root = SAMPLES.parent
@@ -57,31 +46,6 @@ def _examples() -> list[list]:
         ]
         for e in json.loads((SAMPLES / "examples.json").read_text())
     ]
-
-
-def file_paths(files) -> tuple[str, ...]:
-    if not files:
-        return ()
-    return tuple(str(getattr(f, "name", f)) for f in (files if isinstance(files, list) else [files]))
-
-
-# The page needs about ten updates a second to look live; sending one per token (hundreds a
-# second from a fast model) saturates the browser's main thread, and Stop clicks queue behind it.
-UPDATE_INTERVAL_S = 0.1
-
-
-def paced(stream: Iterator[ComparisonResult]) -> Iterator[ComparisonResult]:
-    """A comparison's states as the page should see them: at most every UPDATE_INTERVAL_S, but at
-    once whenever a column's status changes. Closing it ends the comparison (and its generations)."""
-    sent_at, statuses = time.perf_counter(), None
-    try:
-        for state in stream:
-            now, current = time.perf_counter(), tuple(r.status for r in state.results.values())
-            if current != statuses or now - sent_at >= UPDATE_INTERVAL_S:
-                yield state
-                sent_at, statuses = now, current
-    finally:
-        stream.close()
 
 
 class CompareTab:

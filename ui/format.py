@@ -58,6 +58,8 @@ def status_line(result: ModelResult, waiting_for: str | None = None) -> str:
         speed = f", {tok_s:.1f} tok/s" if tok_s else ""
         return f"▶ Generating: {n} tokens{speed}" if n else "▶ Generating: waiting for the first token"
     if r.status == Status.STOPPED:
+        if r.metrics is None and not r.token_times:  # stopped while it waited its turn: it never ran
+            return "⏹ Not run: stopped before it started"
         tokens = r.metrics.output_tokens if r.metrics else len(r.token_times)
         return f"⏹ Stopped by you after {tokens} tokens: the answer is partial"
     if r.status == Status.ERROR:

@@ -16,7 +16,8 @@ import gradio as gr
 
 from engine.results import Status
 from models.families import SIDES
-from recording.clip import SIZES, ClipError, render_clip
+from recording.clip import SIZES, render_clip
+from recording.clip_timeline import ClipError
 from recording.replay import frames, label
 from recording.session import Recorded, Session
 
