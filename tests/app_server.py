@@ -25,11 +25,13 @@ class AppServer:
         self.url = f"http://127.0.0.1:{self.port}/"
         self._log = open(log, "w")
         # Votes go beside the log (never into the checkout's arena/) unless a test says otherwise, and
-        # are taken as soon as both answers are done, from every test's one address (the reading time
-        # and the per-client limit are tested in test_preference).
+        # are taken as soon as both answers are done, however short the replicas' random answers
+        # (a few in a hundred are under 3 tokens), from every test's one address: the policy's
+        # rules are tested in test_preference.
         self.arena = log.parent / "arena"
         env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
-               "COMPARE_ARENA": str(self.arena), "COMPARE_VOTE_MIN_READ_S": "0", "COMPARE_VOTES_PER_HOUR": "1000",
+               "COMPARE_ARENA": str(self.arena), "COMPARE_VOTE_MIN_READ_S": "0", "COMPARE_VOTE_MIN_TOKENS": "0",
+               "COMPARE_VOTES_PER_HOUR": "1000",
                **(env or {})}
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), *(["--tiny"] if tiny else []), "--port", str(self.port), *args],

@@ -305,7 +305,7 @@ def test_recordings_and_votes_are_readable_by_their_owner_only(tmp_path, sides):
     recorder = Recorder(tmp_path / "session")
     recorder.record(result, visitor="v")
     recorder.archive("v")
-    VoteBook(tmp_path / "arena", VotePolicy(min_read_s=0, min_tokens=1)).cast(BlindRound(result, "gemma", finished_at=0), "A")
+    VoteBook(tmp_path / "arena", VotePolicy(min_read_s=0, min_tokens=0)).cast(BlindRound(result, "gemma", finished_at=0), "A")
     for folder in (tmp_path / "session", tmp_path / "arena"):
         for path in [folder, *folder.rglob("*")]:
             mode = path.stat().st_mode & 0o777

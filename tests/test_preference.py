@@ -20,7 +20,7 @@ from preference.ratings import Outcome, bradley_terry, style_controlled
 from preference.votes import RATE_LIMITED, TOO_SHORT, VOTES_FILE, VoteBook, VoteRefused, read_votes
 
 SHORT = GenerationSettings(max_new_tokens=4, temperature=0.0)
-NO_WAIT = VotePolicy(min_read_s=0)
+NO_WAIT = VotePolicy(min_read_s=0, min_tokens=0)  # the replicas answer at random; the rules have their own tests
 
 
 def _names(result) -> list[str]:
@@ -247,7 +247,7 @@ def _round(result, finished_at: float, a_side: str = "gemma") -> BlindRound:
 
 def test_a_vote_waits_for_the_reading_time(finished, tmp_path):
     clock = Clock()
-    book = VoteBook(tmp_path, VotePolicy(min_read_s=3), clock=clock)
+    book = VoteBook(tmp_path, VotePolicy(min_read_s=3, min_tokens=0), clock=clock)
     blind = _round(finished, finished_at=clock.now)
     clock.now += 1
     with pytest.raises(VoteRefused, match="too soon: read both answers first .* 2 s to go"):
@@ -284,7 +284,7 @@ def test_votes_per_client_are_limited_and_the_rest_counted_as_dropped(finished, 
     """Ten votes in a row from one client (one session, or fresh sessions from one address): the limit
     counts, the rest are refused, written once each and counted as dropped; quick ones are flagged."""
     clock = Clock()
-    book = VoteBook(tmp_path, VotePolicy(min_read_s=0, max_votes=3, window_s=3600, burst_s=10), clock=clock)
+    book = VoteBook(tmp_path, VotePolicy(min_read_s=0, min_tokens=0, max_votes=3, window_s=3600, burst_s=10), clock=clock)
     counted = 0
     for n in range(10):
         blind = _round(finished, finished_at=clock.now)
