@@ -119,7 +119,9 @@ class ArenaTab:
                                   type="filepath", elem_id="arena-audio")
             with gr.Column():
                 self.thinking = gr.Checkbox(label="Thinking mode", value=False, elem_id="arena-thinking")
-                self.max_new_tokens = gr.Slider(1, 4096, value=GenerationSettings().max_new_tokens, step=1,
+                # No shorter than a vote needs: an answer cut below it could never be voted on.
+                self.max_new_tokens = gr.Slider(max(1, self.book.policy.min_tokens), 4096,
+                                                value=GenerationSettings().max_new_tokens, step=1,
                                                 label="Max new tokens", elem_id="arena-max-new-tokens")
         self.statuses, self.chats = {}, {}
         with gr.Row(elem_id="arena-answers"):
