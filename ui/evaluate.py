@@ -15,6 +15,7 @@ from modalities.errors import InputError
 from models.families import LABELS, SIDES
 
 from .markup import plain, to_html
+from .public import scrubber
 from .session import StopSwitches, client_address, visitor_id
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -122,7 +123,7 @@ def evaluate_tab(slots: ModelSlots, budget: VisitorBudget = VisitorBudget(), beh
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         if not runs or row is None or not 0 <= row < len(runs):
             return gr.update()
-        return task_markdown(*runs[row])
+        return scrubber(slots).text(task_markdown(*runs[row]))  # an error there may name a server folder
 
     def cancel_run(req: gr.Request) -> None:
         switches.stop(req.session_hash)

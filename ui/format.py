@@ -16,6 +16,7 @@ from modalities.request import CompareRequest
 from models.families import LABELS, SIDES
 
 from .markup import plain, to_html
+from .public import public_name
 
 
 def user_message(request: CompareRequest, result: ModelResult | None = None) -> dict:
@@ -259,8 +260,6 @@ def token_curve_rows(result: ComparisonResult) -> list[dict]:
 
 def model_info_markdown(side) -> str:
     """One line under a model picker: what is loaded, where, and what it takes."""
-    from .public import public_name
-
     if side.backend is None:
         return f"**not loaded** — {plain(side.load_error or '')}"
     if side.loaded is None:  # served remotely
