@@ -52,7 +52,7 @@ from modalities.video import decode_frames, load_video  # noqa: E402
 from engine.comparator import Comparator  # noqa: E402
 from engine.results import ModelResult  # noqa: E402
 from engine.sides import Side, load_side  # noqa: E402
-from engine.timing import Stopwatch  # noqa: E402
+from engine.timing import Overlap, Stopwatch  # noqa: E402
 from models.backend import Job  # noqa: E402
 from models.families import SIDES  # noqa: E402
 from models.generation import generate_events, generation_config  # noqa: E402
@@ -183,7 +183,7 @@ def overhead(sides, pairs: int, tokens: int, compare: bool = True) -> dict:
 
         def engine():
             job = Job(routed, settings)
-            watch = Stopwatch(ModelResult(key, loaded.source), job.clock(), contended=False)
+            watch = Stopwatch(ModelResult(key, loaded.source), job.clock(), Overlap())
             for event in generate_events(loaded, prepared, job):
                 watch.add(event)
 

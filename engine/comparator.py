@@ -26,7 +26,7 @@ from models.tiny import TINY_NOTICE
 from .environment import environment
 from .results import ComparisonResult, ModelResult, Status
 from .sides import Side
-from .timing import Stopwatch
+from .timing import Overlap, Stopwatch
 from .turns import Turns
 
 
@@ -34,16 +34,15 @@ class Overlaps:
     """The generations in flight in this process: any two whose times overlap mark each other contended
     (both sides of a parallel comparison, or comparisons admitted at once by the app's --concurrency)."""
 
-    class Flag:
-        contended = False
-
     def __init__(self):
         self._lock = threading.Lock()
-        self._running: list[Overlaps.Flag] = []
+        self._running: list[Overlap] = []
 
     @contextmanager
-    def running(self):
-        flag = Overlaps.Flag()
+    def running(self, parallel: bool = False):
+        """One generation in flight; `parallel`: a side of a parallel comparison, contended by design
+        even if its partner happens to end before it starts."""
+        flag = Overlap(contended=parallel)
         with self._lock:
             for other in self._running:
                 other.contended = flag.contended = True
@@ -107,7 +106,7 @@ class Comparator:
         )
 
     def _run_side(self, side: Side, inputs: Inputs, request: CompareRequest, result: ModelResult,
-                  stop: threading.Event, history: list[Turn], turns: dict) -> Iterator[None]:
+                  stop: threading.Event, history: list[Turn], turns: dict, clicked_at: float) -> Iterator[None]:
         """Drive one side; yields whenever its result changed."""
         backend = side.backend
         if backend is None:
@@ -125,19 +124,17 @@ class Comparator:
             result.status = Status.STOPPED
             return
         # 2. One generation per model at a time; its clock starts when it gets the model.
-        with side.lock, self.overlaps.running() as overlap:
+        with side.lock, self.overlaps.running(self.parallel) as overlap:
             result.status = Status.RUNNING
             yield
             job = Job(routed, request.settings, tuple(history), stop, self.timeout_s, time.perf_counter)
-            watch = Stopwatch(result, job.clock(), contended=self.parallel)
+            watch = Stopwatch(result, job.clock(), overlap, clicked_at)
             try:
                 for event in backend.run(job):
                     watch.add(event)
                     if isinstance(event, Finished):
                         self._ended(result)
                     yield
-                if result.metrics and overlap.contended:  # another generation ran at some point of this one
-                    result.metrics.contended = True
             except BackendError as e:
                 result.status, result.error = Status.ERROR, str(e)
             except Exception as e:  # an internal error on one side must not end the other's run
@@ -173,23 +170,29 @@ class Comparator:
         histories: dict[str, list[Turn]] | None = None,
         inputs: Inputs | None = None,
         order: list[str] | None = None,
+        clicked_at: float | None = None,
     ) -> Iterator[ComparisonResult]:
         """Yield the comparison as it fills in; the last yield is complete. Raises InputError first.
 
         `inputs` are the request's already validated inputs, where the caller validated it itself.
         `order` (sequential mode) is the caller's own run order, such as a blind comparison's draw;
         without it the sides take turns going first, and a given order leaves that turn-taking be.
+        `clicked_at` (time.perf_counter) is when the visitor asked, for each model's `waited_s`;
+        without it, now.
         """
+        clicked_at = time.perf_counter() if clicked_at is None else clicked_at
         sides = self._sides  # a model switched during this comparison is seen by the next one
         inputs = self.check(request, inputs, sides)
         with self.turns.turn() if self.turns else nullcontext():  # after validation, which needs no model
-            yield from self._stream(sides, request, inputs, stop_event or threading.Event(), histories or {}, order)
+            yield from self._stream(sides, request, inputs, stop_event or threading.Event(), histories or {}, order,
+                                   clicked_at)
 
-    def _stream(self, sides, request, inputs, stop_event, histories, order) -> Iterator[ComparisonResult]:
+    def _stream(self, sides, request, inputs, stop_event, histories, order, clicked_at) -> Iterator[ComparisonResult]:
         order = list(SIDES) if self.parallel else (list(order) if order else self._order())
         state = self._new_result(sides, request, inputs, order)
         runs = {
-            k: self._run_side(sides[k], inputs, request, state.results[k], stop_event, histories.get(k, []), state.turns)
+            k: self._run_side(sides[k], inputs, request, state.results[k], stop_event, histories.get(k, []), state.turns,
+                              clicked_at)
             for k in order
         }
         yield state

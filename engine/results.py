@@ -69,7 +69,9 @@ class Metrics:
     output_tokens  every generated token, end-of-turn included (the model's or server's count)
     thinking_tokens the part of output_tokens inside the thinking block, its markers included
     input_tokens   prompt tokens by modality where known, and their total
-    contended      True when both models ran at once, so neither timing is clean
+    waited_s       from the click to the first token, what the visitor felt: queue wait, validation,
+                   any model that ran before this one, preprocessing and ttft_s (None without a token)
+    contended      True when another generation ran at some point of this one, so the timing is not clean
     includes_network  True for a remote server: timed on the client, network and queue included
     """
 
@@ -86,6 +88,7 @@ class Metrics:
     dtype: str
     peak_memory_mb: float | None
     memory_scope: str  # "cuda_allocated", "process_rss" or "server"
+    waited_s: float | None = None
     contended: bool = False
     stopped: bool = False
     includes_network: bool = False

@@ -90,14 +90,18 @@ def ready_side(key: str, loaded, draft: bool = False) -> Side:
     """A loaded model made ready to answer: its drafter loaded if asked, warmed up (the fast path
     compiles here, and falls back to eager if that fails)."""
     from models.drafting import drafter_for
+    from models.fastpath import compiled_graphs
     from models.generation import warm_up
     from models.local import LocalBackend
 
     if draft:  # loaded now, so the first drafted request does not wait for it; warmed up below
         drafter_for(loaded)
     try:
+        graphs = compiled_graphs()
         seconds = warm_up(loaded)
-        loaded.compile_s = seconds if loaded.fast else None
+        if loaded.fast and compiled_graphs() == graphs:  # e.g. torch's recompile limit: decoding stays eager
+            loaded.fast_error = "the warm-up compiled nothing: the static cache is used, decoding is not compiled"
+        loaded.compile_s = seconds if loaded.fast and compiled_graphs() > graphs else None
     except Exception as e:  # a compile failure must not cost the model: fall back to the eager path
         if not loaded.fast:
             raise

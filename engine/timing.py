@@ -12,6 +12,9 @@ every backend:
 - thinking_tokens: the server's count, else the THINKING arrivals (scaled to the output count
   when a server counted the output but not the thinking);
 - preprocess_s: the model call minus the job's start; total_s: the end minus the job's start;
+- waited_s: the first arrival minus the click (the moment the visitor asked: for the app, when its
+  check event arrived, so the queue wait is in it; for a command, when the comparison began);
+- contended: whether any other generation was in flight at some point of this one (`Overlap`).
 - with a drafter: accepted_tokens = output tokens - the model's forward passes (each pass keeps
   the drafted tokens it agrees with plus one of its own), acceptance_rate = accepted / drafted,
   tokens_per_target_pass = output tokens / passes.
@@ -45,14 +48,23 @@ def draft_metrics(drafting: Drafting | None, output_tokens: int) -> DraftMetrics
     )
 
 
+class Overlap:
+    """Whether a generation shared the machine: set by engine.comparator.Overlaps while another
+    generation runs beside it (or from the start, for a side of a parallel comparison)."""
+
+    def __init__(self, contended: bool = False):
+        self.contended = contended
+
+
 class Stopwatch:
     """Feeds one side's events into its ModelResult: text and thinking so far, notes, arrival
     times (seconds from the model call) and, from `Finished`, the Metrics."""
 
-    def __init__(self, result: ModelResult, job_start: float, contended: bool):
+    def __init__(self, result: ModelResult, job_start: float, overlap: Overlap, clicked_at: float | None = None):
         self.result = result
         self.job_start = job_start
-        self.contended = contended
+        self.overlap = overlap  # read when the generation ends: contention is known only then
+        self.clicked_at = job_start if clicked_at is None else clicked_at
         self.started: Started | None = None
         self.parts: list[str] = []
 
@@ -84,6 +96,7 @@ class Stopwatch:
             preprocess_s=start.at - self.job_start,
             ttft_s=times[0] if times else None,
             ttft_answer_s=first_answer,
+            waited_s=start.at + times[0] - self.clicked_at if times else None,
             decode_tok_s=decode_speed(output, times[0] if times else None, times[-1] if times else None),
             total_s=end.at - self.job_start,
             output_tokens=output,
@@ -94,7 +107,7 @@ class Stopwatch:
             dtype=start.dtype,
             peak_memory_mb=end.peak_memory_mb,
             memory_scope=end.memory_scope,
-            contended=self.contended,
+            contended=self.overlap.contended,
             stopped=end.stopped,
             includes_network=start.includes_network,
             timed_out=end.timed_out,

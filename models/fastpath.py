@@ -27,6 +27,14 @@ def fast_overrides(device: str) -> dict:
     return {"cache_implementation": "static", "max_cache_len": FAST_CACHE_TOKENS, "compile_config": compile_config}
 
 
+def compiled_graphs() -> int:
+    """How many graphs torch has compiled in this process so far (dynamo's own count): a warm-up
+    that leaves it unchanged compiled nothing."""
+    from torch._dynamo.utils import counters
+
+    return counters["stats"]["unique_graphs"]
+
+
 def linear_attention_kernels() -> str:
     """Which implementation Qwen 3.5's Gated DeltaNet layers get (transformers falls back to PyTorch)."""
     fla = importlib.util.find_spec("fla") is not None

@@ -39,7 +39,7 @@ class LoadedModel:
     is_replica: bool = False
     fast: bool = False  # static cache + compiled decoding (models.fastpath)
     compile_s: float | None = None  # time the fast path's warm-up took to compile
-    fast_error: str | None = None  # why the fast path was asked for but fell back to eager
+    fast_error: str | None = None  # why the fast path was asked for but fell back to eager, or compiled nothing
     # The family's own drafter, loaded the first time a job asks for it (models.drafting).
     drafter: object | None = None
     drafter_source: str | None = None

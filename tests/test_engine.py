@@ -243,20 +243,45 @@ def test_a_slow_reader_does_not_count_as_the_models_time(sides):
         assert s.total_s < q.total_s + 0.3, f"{key}: the reader's pauses landed in the total ({s.total_s:.2f} s)"
 
 
-def test_generations_that_overlap_mark_each_other_contended():
-    """Any two generations in flight at once (a parallel comparison, or comparisons admitted at once
-    by --concurrency) are contended; one after the other, neither is."""
-    from engine.comparator import Overlaps
+def test_generations_that_overlap_mark_each_other_contended(sides):
+    """Two comparisons through one comparator whose generations overlap (as --concurrency admits
+    them) mark exactly the overlapping ones contended; a comparison alone is clean."""
+    import queue
 
-    overlaps = Overlaps()
-    with overlaps.running() as first:
+    comparator = Comparator(sides)
+    settings = GenerationSettings(max_new_tokens=6, min_new_tokens=6, temperature=0)
+    alone = comparator.run(request("alone", settings))
+    assert not any(r.metrics.contended for r in alone.results.values()), "nothing else ran"
+    first = comparator.stream(request("first", settings), order=["gemma", "qwen"])
+    state = next(first)
+    while state.results["gemma"].status != "running" or not state.results["gemma"].token_times:
+        state = next(first)  # Gemma's generation is now in flight, paused between two tokens
+    updates: queue.Queue = queue.Queue()
+    second = threading.Thread(target=lambda: [updates.put(s.results["qwen"].status) for s in comparator.stream(
+        request("second", settings), order=["qwen", "gemma"])], daemon=True)
+    second.start()
+    while updates.get(timeout=60) != "running":  # the second comparison's Qwen begins beside it
         pass
-    with overlaps.running() as second:
-        with overlaps.running() as third:
-            pass
-        with overlaps.running() as fourth:
-            pass
-    assert (first.contended, second.contended, third.contended, fourth.contended) == (False, True, True, True)
-    with overlaps.running() as later:
+    for state in first:  # Gemma finishes; Qwen then waits for the second comparison's Qwen to end
         pass
-    assert not later.contended, "a generation that ended still counted as running"
+    second.join(timeout=120)
+    assert state.results["gemma"].metrics.contended, "Gemma ran while another generation was in flight"
+    assert not comparator.overlaps._running, "a generation that ended still counts as running"
+    later = comparator.run(request("later", settings))
+    assert not any(r.metrics.contended for r in later.results.values()), "a generation that ended still counted"
+
+
+def test_each_models_wait_runs_from_the_click(sides):
+    """`waited_s`: from the click (here 5 s before the comparison began, as a queue wait would be) to
+    each model's first token; the model that ran second also waited for the whole first run."""
+    import time
+
+    clicked_at = time.perf_counter() - 5.0
+    result = Comparator(sides).run(request("Hi", GenerationSettings(max_new_tokens=4, temperature=0)),
+                                   clicked_at=clicked_at, order=["qwen", "gemma"])
+    qwen, gemma = result.results["qwen"].metrics, result.results["gemma"].metrics
+    assert qwen.waited_s >= 5.0 + qwen.preprocess_s + qwen.ttft_s
+    assert gemma.waited_s >= 5.0 + qwen.total_s + gemma.preprocess_s + gemma.ttft_s, "it waited for Qwen's run"
+    assert gemma.waited_s < time.perf_counter() - clicked_at
+    back = type(result).from_dict(result.to_dict()).results["gemma"].metrics
+    assert back.waited_s == gemma.waited_s, "recorded with the result"

@@ -29,9 +29,9 @@ def recorded(tmp_path_factory, sides):
     from engine.comparator import Comparator
 
     folder = tmp_path_factory.mktemp("rec") / "session"
-    recorder, results = Recorder(folder), []
-    for prompt in ("first", "second"):
-        result = Comparator(sides).run(
+    recorder, results, comparator = Recorder(folder), [], Comparator(sides)
+    for prompt in ("first", "second"):  # one comparator: the second goes Qwen first
+        result = comparator.run(
             request(prompt, SETTINGS, images=(str(SAMPLES / "chart.png"),), audio=str(SAMPLES / "question.wav"))
         )
         recorder.record(result)
@@ -51,6 +51,7 @@ def test_recording_round_trip(recorded):
     folder, results = recorded
     session = load_session(folder)
     assert session.problems == []
+    assert [r.order for r in results] == [["gemma", "qwen"], ["qwen", "gemma"]], "both orders recorded"
     for entry, original in zip(session.entries, results, strict=True):
         back = entry.result
         assert isinstance(back, ComparisonResult) and back.request == original.request

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.results import ComparisonResult, Metrics, ModelResult, Status
-from engine.timing import Stopwatch, decode_speed
+from engine.timing import Overlap, Stopwatch, decode_speed
 from modalities.request import CompareRequest
 from modalities.routing import SkippedInput
 from models.backend import ANSWER, CONTROL, THINKING, Finished, InputTokens, Note, Started, Tokens
@@ -65,14 +65,16 @@ def _row(table: str, name: str) -> list[str]:
 
 
 def test_comparison_table_aligns_both_models_and_stars_the_better_value():
-    gemma = ModelResult("gemma", "g", Status.DONE, metrics=metrics(ttft_s=0.5, decode_tok_s=20.0, total_s=3.0, output_tokens=41))
-    qwen = ModelResult("qwen", "q", Status.DONE, metrics=metrics(ttft_s=0.2, decode_tok_s=30.0, total_s=2.0, output_tokens=41))
+    gemma = ModelResult("gemma", "g", Status.DONE, metrics=metrics(ttft_s=0.5, decode_tok_s=20.0, total_s=3.0, output_tokens=41,
+                                                                   waited_s=2.85))
+    qwen = ModelResult("qwen", "q", Status.DONE, metrics=metrics(ttft_s=0.2, decode_tok_s=30.0, total_s=2.0, output_tokens=41,
+                                                                 waited_s=0.55))
     table = comparison_table(_state(gemma, qwen, order=("qwen", "gemma")))
     assert table.splitlines()[0] == "| metric | Gemma 4 (ran second) | Qwen 3.5 (ran first) |"
     assert _row(table, "time to first token (s)") == ["0.500", "0.200 ★"]
     assert _row(table, "decode speed (tok/s)") == ["20.0", "30.0 ★"], "higher is better for speed"
     assert _row(table, "total (s)") == ["3.000", "2.000 ★"], "same length: totals compare"
-    # Gemma ran second: it waited for Qwen's whole run (2.0) after validation (0.1), then its own 0.25 + 0.5.
+    # As the engine timed it (tests/test_engine.py): no star, since it depends on which model ran first.
     assert _row(table, "first token after you clicked (s)") == ["2.850", "0.550"]
     assert "*The answers differ in length" not in table
 
@@ -125,7 +127,7 @@ def test_the_turn_line_says_what_each_model_sees():
 def test_stopwatch_defines_each_metric_once():
     """Events on one clock: the model is called at 10.0 after a job started at 9.5."""
     result = ModelResult("qwen", "q")
-    watch = Stopwatch(result, job_start=9.5, contended=True)
+    watch = Stopwatch(result, job_start=9.5, overlap=Overlap(contended=True), clicked_at=8.0)
     watch.add(Note("prepared"))
     watch.add(Started(10.0, InputTokens(total=7, text=7), "cpu", "float32"))
     watch.add(Tokens((10.5, 10.6), (THINKING, THINKING), "", "hm"))
@@ -136,6 +138,7 @@ def test_stopwatch_defines_each_metric_once():
     assert result.token_times == pytest.approx([0.5, 0.6, 1.0, 1.5, 2.5]), "seconds from the model call"
     assert result.progress[-1] == (pytest.approx(2.5), 2, 2)
     assert (m.preprocess_s, m.ttft_s, m.ttft_answer_s, m.total_s) == pytest.approx((0.5, 0.5, 1.0, 3.25))
+    assert m.waited_s == pytest.approx(2.5), "from the click at 8.0 to the first arrival at 10.5"
     assert m.decode_tok_s == pytest.approx(4 / 2.0), "tokens after the first over the time after the first"
     assert (m.output_tokens, m.thinking_tokens, m.answer_tokens) == (5, 2, 3)
     assert m.contended and m.input_tokens.total == 7
@@ -143,12 +146,14 @@ def test_stopwatch_defines_each_metric_once():
 
 def test_stopwatch_scales_thinking_when_a_server_counts_only_the_output():
     result = ModelResult("gemma", "g @ http://127.0.0.1:1/v1")
-    watch = Stopwatch(result, job_start=0.0, contended=False)
+    watch = Stopwatch(result, job_start=0.0, overlap=Overlap())
     watch.add(Started(0.0, InputTokens(total=None), "remote", "server", includes_network=True))
     watch.add(Tokens((1.0, 2.0, 3.0, 4.0), (THINKING, ANSWER, ANSWER, ANSWER), "abc", "t"))
     watch.add(Finished(4.0, "abc", "t", output_tokens=40, input_tokens=InputTokens(total=9)))
     m = result.metrics
     assert (m.output_tokens, m.thinking_tokens) == (40, 10), "a quarter of the chunks were thinking"
+    assert m.decode_tok_s == pytest.approx(39 / 3.0), "the server's token count, not the chunks that carried them"
+    assert m.waited_s == pytest.approx(1.0) and not m.contended, "no click given: from the job's start"
     assert m.input_tokens == InputTokens(total=9) and m.includes_network
 
 

@@ -30,7 +30,7 @@ from .streaming import file_paths, gpu
 from .format import comparison_table, user_message
 from .markup import plain, to_html
 from .public import public_name, scrubber
-from .session import CHECKS_QUEUE, MODELS_QUEUE, StopSwitches, client_address, visitor_id
+from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, StopSwitches, client_address, visitor_id
 
 INTRO = (
     "**Blind mode.** Both models answer the same input; which one is Model A, and which answers first, is drawn "
@@ -101,6 +101,7 @@ class ArenaTab:
 
     def build(self) -> None:
         self.pending = gr.State(None)
+        self.checked = gr.State(None)  # the click's inputs as its check validated them (ui.session.Checked)
         gr.Markdown(INTRO, elem_id="arena-intro")
         with gr.Row(elem_id="arena-composer"):
             self.prompt = gr.Textbox(
@@ -142,14 +143,18 @@ class ArenaTab:
             self.raw = gr.JSON(label="Before the vote: the answers only; after it: everything", elem_id="arena-raw")
 
         # --- wiring ---------------------------------------------------------------------------
-        inputs = [self.prompt, self.images, self.video, self.audio, self.thinking, self.max_new_tokens]
+        # The request's components by name: the blind_compare handler's parameters (and its API's) in this order.
+        self.fields = {"prompt": self.prompt, "image_files": self.images, "video_file": self.video,
+                       "audio_file": self.audio, "thinking": self.thinking, "max_new_tokens": self.max_new_tokens}
         # The raw result last, so an API caller finds it at the end of the returned values.
         outputs = [self.input_error, *self.chats.values(), *self.statuses.values(), self.reveal, self.table, self.raw,
-                   self.pending]
+                   self.pending, self.checked]
         for trigger, api_name in ((compare_btn.click, "blind_compare"), (self.prompt.submit, False)):
-            trigger(self.check, inputs, [self.input_error, stop_btn, *self.vote_buttons], api_name=False,
-                    concurrency_id=CHECKS_QUEUE, concurrency_limit=self.budget.concurrent_checks).success(
-                self.blind_compare, inputs, outputs, api_name=api_name, concurrency_id=MODELS_QUEUE
+            trigger(self.check, [*self.fields.values()], [self.input_error, stop_btn, *self.vote_buttons, self.checked],
+                    api_name=False, concurrency_id=CHECKS_QUEUE, concurrency_limit=self.budget.concurrent_checks
+                    ).success(
+                self.blind_compare, [*self.fields.values(), self.checked], outputs, api_name=api_name,
+                concurrency_id=MODELS_QUEUE,
             ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons, new_round], api_name=False, queue=False)
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
         # After a vote (or a round with nothing to vote on) "New round" takes the focus; it clears the
@@ -175,26 +180,27 @@ class ArenaTab:
     # --- handlers -----------------------------------------------------------------------------
 
     @staticmethod
-    def _request(prompt, image_files, video_file, audio_file, thinking, max_new_tokens) -> CompareRequest:
+    def _request(named: dict) -> CompareRequest:
         # The default identical sampling for both with a fresh seed (recorded with the vote); only
         # the length and thinking are chosen here.
         return CompareRequest(
-            prompt=prompt or "", images=file_paths(image_files), video=video_file or None, audio=audio_file or None,
-            settings=blind_settings(number("max new tokens", max_new_tokens, int), bool(thinking)),
+            prompt=named["prompt"] or "", images=file_paths(named["image_files"]), video=named["video_file"] or None,
+            audio=named["audio_file"] or None,
+            settings=blind_settings(number("max new tokens", named["max_new_tokens"], int), bool(named["thinking"])),
         )
 
-    def _inputs(self, request: CompareRequest):
-        comparator = self.slots.comparator
-        inputs = comparator.check(request)
-        check_blind(inputs, comparator.sides)
-        return inputs
-
     def check(self, *values) -> tuple:
+        """Validate the round's inputs (both models must take every one); what passes is kept for it."""
+        clicked_at = time.perf_counter()
+        named = dict(zip(self.fields, values, strict=True))
         try:
-            self._inputs(self._request(*values))
+            request = self._request(named)
+            inputs = self.slots.comparator.check(request)
+            check_blind(inputs, self.slots.comparator.sides)
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
-        return (" ", gr.update(interactive=True), *[gr.update(interactive=False)] * len(self.vote_buttons))
+        return (" ", gr.update(interactive=True), *[gr.update(interactive=False)] * len(self.vote_buttons),
+                Checked(named, request, inputs, clicked_at))
 
     def _render(self, state: ComparisonResult, a_side: str, waited_s: float | None = None) -> dict:
         shown = neutral(state, a_side)["answers"]
@@ -207,13 +213,19 @@ class ArenaTab:
         return out
 
     @gpu
-    def blind_compare(self, prompt, image_files, video_file, audio_file, thinking, max_new_tokens, req: gr.Request):
+    def blind_compare(self, prompt, image_files, video_file, audio_file, thinking, max_new_tokens,
+                      checked: Checked | None, req: gr.Request):
+        named = dict(zip(self.fields, (prompt, image_files, video_file, audio_file, thinking, max_new_tokens),
+                         strict=True))
+        checked = checked.of(named) if checked else None  # None: an API call, validated here
         a_side, order = draw_a_side(), draw_order()
         stop = self.switches.arm(req.session_hash)
         try:
-            request = self._request(prompt, image_files, video_file, audio_file, thinking, max_new_tokens)
-            inputs = self._inputs(request)
-            stream = self.slots.comparator.stream(request, stop_event=stop, inputs=inputs, order=order)
+            request = checked.request if checked else self._request(named)
+            inputs = checked.inputs if checked else self.slots.comparator.check(request)
+            check_blind(inputs, self.slots.comparator.sides)  # again: a model may have been swapped since
+            stream = self.slots.comparator.stream(request, stop_event=stop, inputs=inputs, order=order,
+                                                  clicked_at=checked and checked.clicked_at)
             started = sent = time.monotonic()
             state = next(stream)
             public = scrubber(self.slots, state.environment).view  # what the reveal names: no server folders
@@ -228,7 +240,8 @@ class ArenaTab:
         finally:
             self.switches.disarm(req.session_hash)
         blind = BlindRound(state, a_side)
-        final = self._render(state, a_side) | {self.raw: neutral(state, a_side, blind.id), self.pending: blind}
+        final = self._render(state, a_side) | {self.raw: neutral(state, a_side, blind.id), self.pending: blind,
+                                               self.checked: None}
         if not blind.votable:  # nothing to vote on, so nothing to keep hidden
             final[self.reveal] = reveal_markdown(blind)
             final[self.table] = comparison_table(state, reveal_columns(blind))

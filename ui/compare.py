@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -27,7 +28,7 @@ from .markup import plain
 from .format import assistant_messages, comparison_table, details_markdown, status_line, turn_line, user_message
 from .pickers import ModelPickers
 from .public import scrubber
-from .session import CHECKS_QUEUE, MODELS_QUEUE, Conversation, StopSwitches, visitor_id
+from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, Conversation, StopSwitches, visitor_id
 from .streaming import file_paths, gpu, paced
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
@@ -133,15 +134,24 @@ class CompareTab:
         # --- wiring ---------------------------------------------------------------------------
         outputs = [*self.chats.values(), *self.details.values(), *self.statuses.values(), self.input_error,
                    self.turn, self.table, self.first_chart, self.curve_chart, self.raw, self.session]
-        inputs = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
-                  self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.draft, self.session]
+        # The request's components by name: the compare handler's parameters (and so its API's) in this order.
+        self.fields = {
+            "prompt": self.prompt, "image_files": self.images, "video_file": self.video, "audio_file": self.audio,
+            "system": self.system, "max_new_tokens": self.max_new_tokens, "temperature": self.temperature,
+            "top_p": self.top_p, "seed": self.seed, "thinking": self.thinking, "sampling": self.sampling,
+            "draft": self.draft,
+        }
+        self.checked = gr.State(None)
+        outputs.append(self.checked)
         # The inputs are checked first, in an event of their own: a bad one is said beside the
-        # composer and leaves every earlier answer on the page; the comparison runs only if they pass.
-        # Passing the check also enables Stop; Stop is disabled again however the comparison ends.
+        # composer and leaves every earlier answer on the page; the comparison runs only if they pass,
+        # with what the check decoded. Passing the check also enables Stop; Stop is disabled again
+        # however the comparison ends.
         for trigger, api_name in ((compare_btn.click, "compare"), (self.prompt.submit, False)):
-            trigger(self.check, inputs, [self.input_error, stop_btn], api_name=False, concurrency_id=CHECKS_QUEUE,
-                    concurrency_limit=self.budget.concurrent_checks).success(
-                self.compare, inputs, outputs, api_name=api_name, concurrency_id=MODELS_QUEUE
+            trigger(self.check, [*self.fields.values()], [self.input_error, stop_btn, self.checked], api_name=False,
+                    concurrency_id=CHECKS_QUEUE, concurrency_limit=self.budget.concurrent_checks).success(
+                self.compare, [*self.fields.values(), self.session, self.checked], outputs, api_name=api_name,
+                concurrency_id=MODELS_QUEUE,
             ).then(lambda: gr.update(interactive=False), None, stop_btn, api_name=False, queue=False)
         uploads = [self.images, self.video, self.audio]
         for upload in uploads:
@@ -150,9 +160,7 @@ class CompareTab:
                           show_progress="hidden")
         # Queued (so it knows its session) but never waiting: Stop acts at once.
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
-        resettable = [self.prompt, self.images, self.video, self.audio, self.system, self.max_new_tokens,
-                      self.temperature, self.top_p, self.seed, self.thinking, self.sampling, self.draft]
-        clear_btn.click(self.clear, None, [*outputs, self.upload_error, *resettable], api_name=False)
+        clear_btn.click(self.clear, None, [*outputs, self.upload_error, *self.fields.values()], api_name=False)
         # A chat's own clear (its trash icon) starts a new conversation for both models: clearing
         # one model's history alone would give the two different contexts for the next turn.
         for chat in self.chats.values():
@@ -177,12 +185,16 @@ class CompareTab:
         return out
 
     def check(self, *values) -> tuple:
-        """Validate the request alone (no model runs); a bad input is one message, shown beside the composer."""
+        """Validate the request alone (no model runs); a bad input is one message, shown beside the composer.
+        What passes is kept for the comparison (`Checked`)."""
+        clicked_at = time.perf_counter()
+        named = dict(zip(self.fields, values, strict=True))
         try:
-            self.slots.comparator.check(self._request(*values[:12]))
+            request = self._request(named)
+            inputs = self.slots.comparator.check(request)
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
-        return " ", gr.update(interactive=True)
+        return " ", gr.update(interactive=True), Checked(named, request, inputs, clicked_at)
 
     def check_upload(self, image_files, video_file, audio_file) -> str:
         """The uploaded files alone, checked as a comparison would check them, as soon as they arrive."""
@@ -195,33 +207,37 @@ class CompareTab:
             return f"⚠ **Not accepted:** {plain(str(e))}"
         return " "
 
-    @staticmethod
-    def _request(prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
-                 thinking, sampling, draft=False) -> CompareRequest:
+    def _request(self, named: dict) -> CompareRequest:
+        """The request the page's values (by component name, `self.fields`) describe."""
         return CompareRequest(
-            prompt=prompt or "",
-            images=file_paths(image_files),
-            video=video_file or None,
-            audio=audio_file or None,
-            system=system or "",
+            prompt=named["prompt"] or "",
+            images=file_paths(named["image_files"]),
+            video=named["video_file"] or None,
+            audio=named["audio_file"] or None,
+            system=named["system"] or "",
             settings=GenerationSettings(
-                max_new_tokens=number("max new tokens", max_new_tokens, int),
-                temperature=number("temperature", temperature), top_p=number("top-p", top_p),
-                seed=number("seed", seed, int), thinking=bool(thinking), sampling=sampling or IDENTICAL, draft=bool(draft),
+                max_new_tokens=number("max new tokens", named["max_new_tokens"], int),
+                temperature=number("temperature", named["temperature"]), top_p=number("top-p", named["top_p"]),
+                seed=number("seed", named["seed"], int), thinking=bool(named["thinking"]),
+                sampling=named["sampling"] or IDENTICAL,
+                draft=bool(named["draft"]) and self.draft_default,  # drafting is the operator's to allow (--draft)
             ),
         )
 
     @gpu
     def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
-                thinking, sampling, draft, convo: Conversation, req: gr.Request):
+                thinking, sampling, draft, convo: Conversation, checked: Checked | None, req: gr.Request):
+        named = dict(zip(self.fields, (prompt, image_files, video_file, audio_file, system, max_new_tokens,
+                                       temperature, top_p, seed, thinking, sampling, draft), strict=True))
+        checked = checked.of(named) if checked else None  # None: an API call, validated here
         stop = self.switches.arm(req.session_hash)
         histories, left_out = convo.histories(self.budget.images_per_conversation)
         try:
-            request = self._request(
-                prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
-                thinking, sampling, bool(draft) and self.draft_default,  # drafting is the operator's to allow (--draft)
+            request = checked.request if checked else self._request(named)
+            stream = self.slots.comparator.stream(
+                request, stop_event=stop, histories=histories, inputs=checked and checked.inputs,
+                clicked_at=checked and checked.clicked_at,
             )
-            stream = self.slots.comparator.stream(request, stop_event=stop, histories=histories)
             state = next(stream)  # validation happens here: bad input raises before any model runs
             public = scrubber(self.slots, state.environment).view  # no server folder, host or port reaches a visitor
             yield public(self._render(state, convo, left_out) | {self.input_error: " "})
@@ -246,6 +262,7 @@ class CompareTab:
         final[self.first_chart], final[self.curve_chart] = chart_values(state)
         final[self.raw] = state.to_dict()
         final[self.session] = convo
+        final[self.checked] = None  # its decoded media are not kept past the comparison
         yield public(final)
 
     def stop(self, req: gr.Request) -> None:
@@ -258,6 +275,7 @@ class CompareTab:
         return empty | {
             self.turn: turn_line(0), self.table: " ", self.first_chart: first, self.curve_chart: curve,
             self.raw: None, self.session: Conversation(), self.input_error: " ", self.upload_error: " ",
+            self.checked: None,
         }
 
     def clear(self) -> dict:

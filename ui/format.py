@@ -120,17 +120,6 @@ LOWER, HIGHER = "lower", "higher"
 BETTER = "★"
 
 
-def waited_s(state: ComparisonResult, key: str) -> float | None:
-    """From the visitor's click to this model's first token: validation, every model that ran
-    before it (one at a time), its own preprocessing and time to first token."""
-    m = state.results[key].metrics
-    if not m or m.ttft_s is None:
-        return None
-    before = state.order[: state.order.index(key)] if state.mode == "sequential" and key in state.order else []
-    earlier = sum(state.results[k].metrics.total_s for k in before if state.results[k].metrics)
-    return state.validation_s + earlier + m.preprocess_s + m.ttft_s
-
-
 def _per_token_ms(m) -> float | None:
     return m.total_s / m.output_tokens * 1000 if m.output_tokens else None
 
@@ -150,7 +139,8 @@ def _rows(state: ComparisonResult) -> list[tuple[str, str | None, int, dict]]:
     return [
         ("time to first token (s)", LOWER, 3, each(lambda m: m.ttft_s)),
         ("time to first answer token (s)", LOWER, 3, each(lambda m: m.ttft_answer_s)),
-        ("first token after you clicked (s)", None, 3, {k: waited_s(state, k) for k in SIDES}),
+        # The visitor's own wait (engine.timing): queue, checks, the model before it, its own start.
+        ("first token after you clicked (s)", None, 3, each(lambda m: m.waited_s)),
         ("decode speed (tok/s)", HIGHER, 1, speed),
         # A total compares fairly only between answers of the same length; per token it always does.
         ("total (s)", LOWER if len(_lengths(state)) == 1 else None, 3, each(lambda m: m.total_s)),

@@ -1,6 +1,6 @@
 """Per-browser-session state, and the objects the app's sessions share safely.
 
-`Conversation` lives in each session's `gr.State`. `StopSwitches` gives each session its own
+`Conversation` and `Checked` live in each session's `gr.State`. `StopSwitches` gives each session its own
 stop signal, so Stop ends only that session's comparison. `visitor_id` is the opaque name a
 session's comparisons are recorded under, so its zip holds only its own.
 """
@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass, field, replace
+
+from modalities.request import CompareRequest, Inputs
 from models.families import SIDES
 
 
@@ -39,6 +42,22 @@ class Conversation:
                                replace(turn, inputs=replace(turn.inputs, images=images)))
             kept[key], dropped = list(reversed(trimmed)), max(dropped, lost)
         return kept, dropped
+
+
+@dataclass
+class Checked:
+    """One click's inputs as its check event validated and decoded them, kept in the session's
+    `gr.State` for the comparison that follows: it runs these (nothing is decoded twice) and
+    times each model's wait from `clicked_at`, the check's arrival, so the queue is in it."""
+
+    values: dict  # the page's values the request was built from
+    request: CompareRequest
+    inputs: Inputs
+    clicked_at: float = field(default_factory=time.perf_counter)
+
+    def of(self, values: dict) -> Checked | None:
+        """Itself, if it was checked from these very values (an API caller runs no check event)."""
+        return self if values == self.values else None
 
 
 class StopSwitches:

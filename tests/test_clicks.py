@@ -1,0 +1,67 @@
+"""One click on Compare or "Compare blind": its inputs are validated and decoded once (by the
+page's check event), and each model's wait is timed from that check's arrival."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+import engine.comparator
+from conftest import SAMPLES
+from engine.sides import ModelOptions
+from engine.slots import ModelSlots
+from modalities.request import IDENTICAL
+from ui.arena import ArenaTab
+from ui.compare import CompareTab
+from ui.session import Conversation
+
+
+@pytest.fixture
+def validations(monkeypatch) -> list:
+    """Every validation the engine runs (each decodes every upload)."""
+    calls, real = [], engine.comparator.validate_request
+    monkeypatch.setattr(engine.comparator, "validate_request", lambda *a: calls.append(a) or real(*a))
+    return calls
+
+
+def _last(events):
+    out = None
+    for out in events:
+        pass
+    return out
+
+
+def test_compare_runs_what_its_check_validated(sides, validations):
+    tab = CompareTab(ModelSlots(ModelOptions(), dict(sides)))
+    with gr.Blocks():
+        tab.build()
+    values = dict(prompt="Describe it.", image_files=[str(SAMPLES / "chart.png")], video_file=None, audio_file=None,
+                  system="", max_new_tokens=4, temperature=0.0, top_p=1.0, seed=0, thinking=False, sampling=IDENTICAL,
+                  draft=False)
+    *_, checked = tab.check(*values.values())
+    assert len(validations) == 1
+    final = _last(tab.compare(*values.values(), Conversation(), checked, gr.Request(session_hash="one")))
+    assert len(validations) == 1, "the comparison validated (and decoded) its inputs again"
+    raw = final[tab.raw]
+    assert raw["validation_s"] == checked.inputs.validation_s, "not the check's own validation"
+    assert final[tab.checked] is None, "the decoded inputs outlived their comparison"
+    for key in ("gemma", "qwen"):
+        metrics = raw["results"][key]["metrics"]
+        assert metrics["waited_s"] >= metrics["preprocess_s"] + metrics["ttft_s"]
+    # Values other than the checked ones (an API caller runs no check event): validated here.
+    _last(tab.compare(*{**values, "prompt": "Other"}.values(), Conversation(), checked, gr.Request(session_hash="two")))
+    assert len(validations) == 2 and validations[-1][0].prompt == "Other"
+
+
+def test_a_blind_round_runs_what_its_check_validated(sides, validations, tmp_path):
+    tab = ArenaTab(ModelSlots(ModelOptions(), dict(sides)), tmp_path / "arena")
+    with gr.Blocks():
+        tab.build()
+    values = dict(prompt="Which is it?", image_files=[str(SAMPLES / "chart.png")], video_file=None, audio_file=None,
+                  thinking=False, max_new_tokens=4)
+    *_, checked = tab.check(*values.values())
+    final = _last(tab.blind_compare(*values.values(), checked, gr.Request(session_hash="one")))
+    assert len(validations) == 1, "the round validated (and decoded) its inputs again"
+    blind = final[tab.pending]
+    assert blind.result.request == checked.request, "the round's seed is the one checked"
+    assert blind.result.validation_s == checked.inputs.validation_s
