@@ -1,5 +1,7 @@
 """The two model families: how to recognise a checkpoint of each, how each marks its thinking,
-and what is known of its audio. Every rule that differs by family lives here and nowhere else.
+and what is known of its audio. What differs by family is data here, read by the modules that act
+on it; two things live with their code: the drafter classes transformers can run (models.drafting)
+and each checkpoint's size and modalities (models.registry).
 
 A loaded model's family comes from its config's `model_type`, never from its name or path.
 Only for a model on a server, whose config the OpenAI API does not show, is its name read,

@@ -131,7 +131,7 @@ def free_bytes(device: str) -> int:
     return psutil.virtual_memory().available
 
 
-def check_fits(source: str, family: Family, device: str, bytes_per_param: int, free: int | None = None) -> None:
+def check_memory(source: str, family: Family, device: str, bytes_per_param: int, free: int | None = None) -> None:
     """Refuse up front a checkpoint whose weights cannot fit, with the estimate and what would."""
     from .registry import CHECKPOINTS
 
@@ -178,7 +178,7 @@ def load_model(
     device = device or pick_device()
     config, family, local = open_config(source, expected_family)
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    check_fits(source, family, device, bytes_per_param=2 if dtype == torch.bfloat16 else 4)
+    check_memory(source, family, device, bytes_per_param=2 if dtype == torch.bfloat16 else 4)
     try:
         processor = AutoProcessor.from_pretrained(source, **local)
         model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype, device_map=device, **local)

@@ -73,9 +73,16 @@ def test_bad_upload_shows_a_message_and_runs_nothing(server, page, tmp_path):
     page.goto(server.url)
     page.locator("#prompt textarea").fill("hi")
     page.locator("#images input[type=file]").set_input_files(str(fake))
+    expect(page.locator("#upload-error")).to_contain_text("Not accepted", timeout=60_000)  # said on arrival
+    expect(page.locator("#upload-error")).to_contain_text("image 'fake.png'")
     page.locator("#compare").click()
-    expect(page.get_by_text("image 'fake.png'").first).to_be_visible(timeout=60_000)
-    expect(page.locator("#gemma-details")).not_to_contain_text("time to first token")
+    expect(page.locator(".toast-body").get_by_text("image 'fake.png'").first).to_be_visible(timeout=60_000)
+    # The check refused it: Stop was never enabled, no model was called, no table was drawn.
+    expect(page.locator("#stop")).to_be_disabled()
+    for key in ("gemma", "qwen"):
+        expect(page.locator(f"#{key}-status")).to_have_text("")
+        expect(page.locator(f"#{key}-chat")).not_to_contain_text("hi")
+    expect(page.locator("#comparison-table")).not_to_contain_text("time to first token")
 
 
 def test_video_example_plays_and_runs(server, page):

@@ -14,7 +14,7 @@ from engine.comparator import Comparator
 from engine.sides import load_side
 from modalities.request import GenerationSettings
 from models.tiny import DRAFTER_SUFFIX
-from ui.format import comparison_table
+from ui.table import comparison_table
 
 PLAIN = GenerationSettings(max_new_tokens=16, temperature=0.0)
 DRAFTED = GenerationSettings(max_new_tokens=16, temperature=0.0, draft=True)
@@ -32,7 +32,15 @@ def drafting(request, all_replicas):  # pytest's own `request` here, not conftes
 @pytest.mark.parametrize("kind", MEDIA)
 def test_greedy_with_the_drafter_is_the_models_own_answer(drafting, kind):
     plain = drafting.run(request("What is shown, and what is asked?", PLAIN, **MEDIA[kind]))
-    drafted = drafting.run(request("What is shown, and what is asked?", DRAFTED, **MEDIA[kind]))
+    loaded = drafting.sides["gemma"].loaded
+    counted = {"target": 0, "drafter": 0}  # the test's own count of what ran, beside the engine's
+    hooks = [module.register_forward_hook(lambda *_, k=k: counted.__setitem__(k, counted[k] + 1))
+             for k, module in (("target", loaded.model), ("drafter", loaded.drafter))]
+    try:
+        drafted = drafting.run(request("What is shown, and what is asked?", DRAFTED, **MEDIA[kind]))
+    finally:
+        for hook in hooks:
+            hook.remove()
     g_plain, g_drafted = plain.results["gemma"], drafted.results["gemma"]
     assert g_plain.error is None and g_drafted.error is None, (g_plain.error, g_drafted.error)
     assert (g_drafted.text, g_drafted.metrics.output_tokens) == (g_plain.text, g_plain.metrics.output_tokens), (
@@ -41,8 +49,10 @@ def test_greedy_with_the_drafter_is_the_models_own_answer(drafting, kind):
     assert g_plain.metrics.drafting is None, "a plain run reports no drafting"
     d = g_drafted.metrics.drafting
     assert d.drafter.endswith(DRAFTER_SUFFIX) and d.drafted_tokens > 0, d
-    passes = round(g_drafted.metrics.output_tokens / d.tokens_per_target_pass)
-    assert d.accepted_tokens == g_drafted.metrics.output_tokens - passes, d
+    output = g_drafted.metrics.output_tokens
+    assert d.drafted_tokens == counted["drafter"], (d, counted)
+    assert d.accepted_tokens == output - counted["target"], "each pass of the model keeps one token of its own"
+    assert d.tokens_per_target_pass == pytest.approx(output / counted["target"]), (d, counted)
     assert d.acceptance_rate == pytest.approx(d.accepted_tokens / d.drafted_tokens)
     q = drafted.results["qwen"].metrics.drafting
     assert q.drafter is None and "transformers does not load" in q.reason, q

@@ -212,7 +212,7 @@ def test_both_blind_columns_have_the_same_shape(comparator):
 
 def test_the_reveals_table_puts_model_a_first(comparator):
     from ui.arena import reveal_columns
-    from ui.format import comparison_table
+    from ui.table import comparison_table
 
     result = comparator.run(request("Say hi", SHORT))
     for a_side, first in (("qwen", "Model A: Qwen 3.5"), ("gemma", "Model A: Gemma 4")):

@@ -15,7 +15,7 @@ from conftest import request
 from modalities.request import GenerationSettings
 from engine.comparator import Comparator
 from models.families import GEMMA
-from models.loading import ModelLoadError, check_fits
+from models.loading import ModelLoadError, check_memory
 
 GREEDY_LONG = GenerationSettings(max_new_tokens=200, temperature=0.0)
 
@@ -80,10 +80,10 @@ def test_memory_does_not_grow_over_many_comparisons(comparator):
 
 def test_checkpoint_that_cannot_fit_is_refused_up_front(replica_dirs):
     with pytest.raises(ModelLoadError, match=r"needs about .* GiB .* only .* free on cuda; would fit: google/gemma-4-E2B-it"):
-        check_fits("google/gemma-4-31B-it", GEMMA, "cuda", bytes_per_param=2, free=int(20 * 2**30))
+        check_memory("google/gemma-4-31B-it", GEMMA, "cuda", bytes_per_param=2, free=int(20 * 2**30))
     with pytest.raises(ModelLoadError, match="no Gemma 4 checkpoint would fit"):
-        check_fits(str(replica_dirs[0]), GEMMA, "cpu", bytes_per_param=4, free=1000)
-    check_fits(str(replica_dirs[0]), GEMMA, "cpu", bytes_per_param=4)  # the replica fits here
+        check_memory(str(replica_dirs[0]), GEMMA, "cpu", bytes_per_param=4, free=1000)
+    check_memory(str(replica_dirs[0]), GEMMA, "cpu", bytes_per_param=4)  # the replica fits here
 
 
 def test_switching_models_releases_the_previous_one(replica_dirs):

@@ -9,10 +9,9 @@ from engine.timing import Overlap, Stopwatch, decode_speed
 from modalities.request import CompareRequest
 from modalities.routing import SkippedInput
 from models.backend import ANSWER, CONTROL, THINKING, Finished, InputTokens, Note, Started, Tokens
-from ui.format import (
-    assistant_messages, comparison_table, details_markdown, first_token_rows, input_tokens_text, token_curve_rows,
-    user_message,
-)
+from ui.charts import first_token_rows, token_curve_rows
+from ui.format import assistant_messages, details_markdown, input_tokens_text, user_message
+from ui.table import comparison_table
 
 
 def metrics(**changes) -> Metrics:

@@ -27,7 +27,8 @@ from preference.policy import VotePolicy
 from preference.votes import CHOICES, VoteBook, VoteRefused
 
 from .streaming import file_paths, gpu
-from .format import comparison_table, user_message
+from .format import user_message
+from .table import comparison_table
 from .markup import plain, to_html
 from .public import public_name, scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, StopSwitches, client_address, visitor_id

@@ -25,7 +25,8 @@ from models.families import LABELS, SIDES
 from recording.session import Recorder, RecordingFailed
 
 from .markup import plain
-from .format import assistant_messages, comparison_table, details_markdown, status_line, turn_line, user_message
+from .format import assistant_messages, details_markdown, status_line, turn_line, user_message
+from .table import comparison_table
 from .pickers import ModelPickers
 from .public import scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, Conversation, StopSwitches, visitor_id

@@ -24,7 +24,8 @@ from recording.session import Recorded, Session
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 from .markup import plain
 from .public import Scrubber
-from .format import assistant_messages, comparison_table, details_markdown, status_line, user_message
+from .format import assistant_messages, details_markdown, status_line, user_message
+from .table import comparison_table
 
 
 def _choice(i: int, entry: Recorded) -> tuple[str, int]:

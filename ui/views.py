@@ -1,5 +1,5 @@
 """The views the live app and replay share: the two answer columns, and under them the
-comparison table with its two charts. Layout only; what they show comes from ui.format.
+comparison table with its two charts. Layout only; what they show comes from ui.format, ui.table and ui.charts.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import gradio as gr
 from engine.results import ComparisonResult
 from models.families import LABELS, SIDES
 
-from .format import FIRST_TOKEN_BARS, first_token_rows, token_curve_rows
+from .charts import FIRST_TOKEN_BARS, first_token_rows, token_curve_rows
 
 BAR_COLUMNS, CURVE_COLUMNS = ["bar", "seconds", "model"], ["seconds", "tokens", "model"]
 

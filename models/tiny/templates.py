@@ -2,7 +2,7 @@
 
 Gemma 4 publishes two templates, edge (E2B, E4B) and large (12B, 26B-A4B, 31B); Qwen 3.5 two,
 small (0.8B, 2B) and 4B-and-larger. These are this project's own Jinja, checked character for
-character against prompts rendered by the real ones (tests/test_templates.py, with
+character against prompts rendered by the real ones (tests/test_fidelity.py, with
 the real renderings kept in tests/data/chat-prompts.json):
 
 - Gemma: `<|turn>role ... <turn|>`; thinking on puts `<|think|>\\n` at the top of the system
