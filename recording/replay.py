@@ -38,7 +38,7 @@ def _seconds(t: float) -> float:
     return float(t) if math.isfinite(t) and t > 0 else 0.0
 
 
-def shown_at(marks: list[tuple[float, str, int, int]]) -> list[float]:
+def schedule(marks: list[tuple[float, str, int, int]]) -> list[float]:
     """When each mark is shown, at speed 1: its recorded time, with every pause cut to MAX_GAP_S."""
     at, previous, shown = 0.0, 0.0, []
     for t, *_ in marks:
@@ -66,7 +66,7 @@ def frames(
     results = result.results
     shown = {s: (0, 0) for s in results}
     marks = timeline(result)
-    due = [t / speed for t in shown_at(marks)]
+    due = [t / speed for t in schedule(marks)]
     last_mark = {s: max((i for i, m in enumerate(marks) if m[1] == s), default=-1) for s in results}
 
     start, shown_at = clock(), -FRAME_S
