@@ -26,6 +26,11 @@ class VisitorBudget:
     upload_bytes_per_hour: int = 2 * GiB
     images_per_conversation: int = 16  # earlier turns' images past this are left out of the history
     concurrent_checks: int = 2  # input checks (decoding uploads) at once, for everyone
+    queue_size: int = 64  # events waiting in the queue at once, for everyone (past it: "queue is full")
+    # On ZeroGPU: the longest GPU call a comparison asks for, in seconds. Each visitor's daily GPU
+    # quota is charged what a call asks for (an anonymous visitor has 120 s a day), and the page's
+    # longest answer is what fits in it (engine.gpu.GpuBudget).
+    gpu_seconds: int = 110
 
 
 class Allowance:

@@ -83,11 +83,17 @@ class Comparator:
         with self._lock:
             self._sides = MappingProxyType({**self._sides, side.key: side})
 
-    def _order(self) -> list[str]:
+    def next_order(self) -> list[str]:
+        """Which side goes first in the next sequential comparison: they take turns. Decided in the
+        server's process (on ZeroGPU the comparison itself runs in a worker that forgets)."""
         with self._lock:
             first_gemma = self._runs % 2 == 0
             self._runs += 1
         return list(SIDES) if first_gemma else list(reversed(SIDES))
+
+    def blank(self, request: CompareRequest, inputs: Inputs, order: list[str] | None = None) -> ComparisonResult:
+        """The comparison before anything ran (for a call that ended before its first state)."""
+        return self._new_result(self._sides, request, inputs, list(order or SIDES))
 
     def _new_result(self, sides, request: CompareRequest, inputs: Inputs, order: list[str]) -> ComparisonResult:
         results = {}
@@ -188,7 +194,7 @@ class Comparator:
                                    clicked_at)
 
     def _stream(self, sides, request, inputs, stop_event, histories, order, clicked_at) -> Iterator[ComparisonResult]:
-        order = list(SIDES) if self.parallel else (list(order) if order else self._order())
+        order = list(SIDES) if self.parallel else (list(order) if order else self.next_order())
         state = self._new_result(sides, request, inputs, order)
         runs = {
             k: self._run_side(sides[k], inputs, request, state.results[k], stop_event, histories.get(k, []), state.turns,

@@ -183,23 +183,28 @@ def test_inputs_a_model_was_not_sent_are_struck_out_in_its_own_column():
     assert user_message(request, ModelResult("gemma", "g"))["content"].endswith("<em>Attached: chart.png, q.wav</em></p>\n")
 
 
-def test_page_updates_are_paced_but_every_status_change_is_sent_and_closing_ends_the_stream():
+def test_updates_are_paced_but_every_status_change_and_the_end_are_sent_and_closing_ends_the_stream():
+    """What crosses from the GPU call to the page (engine.gpu): about ten states a second, never
+    a status change or the last state missed."""
     from types import SimpleNamespace as NS
 
-    from ui.streaming import paced
+    from engine.gpu import GpuCall, _run
+    from engine.stop import StopFlag
 
     closed = []
 
     def states():
         try:
             for i in range(200):  # far faster than the page's pace: only the status changes get through
-                yield NS(i=i, results={"gemma": NS(status="running" if i < 150 else "done"), "qwen": NS(status="pending")})
+                yield NS(i=i, done=i == 199,
+                         results={"gemma": NS(status="running" if i < 150 else "done"), "qwen": NS(status="pending")})
         finally:
             closed.append(True)
 
-    assert [s.i for s in paced(states())] == [0, 150]
-    inner = states()  # held here, so only an explicit close can end it
-    updates = paced(inner)
+    comparator = NS(stream=lambda *a, **k: states())
+    call = GpuCall(CompareRequest("x"), None, StopFlag())
+    assert [s.i for s in _run(comparator, call)] == [0, 150, 199]
+    updates = _run(comparator, call)
     next(updates)
     updates.close()
     assert closed == [True, True], "closing the page's updates left the comparison running"

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import gradio as gr
 
+from engine import gpu
 from engine.allowance import VisitorBudget
+from engine.gpu import GpuBudget, local_sides
 from engine.results import ComparisonResult, Status
 from engine.slots import ModelSlots
 from modalities.errors import InputError
@@ -26,7 +28,7 @@ from preference.blind import (POSITIONS, BlindRound, blind_settings, check_blind
 from preference.policy import VotePolicy
 from preference.votes import CHOICES, VoteBook, VoteRefused
 
-from .streaming import file_paths, gpu
+from .uploads import file_paths
 from .format import user_message
 from .table import comparison_table
 from .markup import plain, to_html
@@ -94,6 +96,7 @@ class ArenaTab:
                  behind_proxy: bool = False, budget: VisitorBudget = VisitorBudget()):
         self.slots = slots
         self.budget = budget
+        self.gpu_budget = GpuBudget(cap_s=budget.gpu_seconds)
         self.book = VoteBook(arena_dir, policy)
         self.behind_proxy = behind_proxy
         self.switches = StopSwitches()
@@ -122,8 +125,9 @@ class ArenaTab:
             with gr.Column():
                 self.thinking = gr.Checkbox(label="Thinking mode", value=False, elem_id="arena-thinking")
                 # No shorter than a vote needs: an answer cut below it could never be voted on.
-                self.max_new_tokens = gr.Slider(max(1, self.book.policy.min_tokens), 4096,
-                                                value=GenerationSettings().max_new_tokens, step=1,
+                most = self.gpu_budget.max_new_tokens(local_sides(self.slots.comparator.sides)) or 4096
+                self.max_new_tokens = gr.Slider(max(1, self.book.policy.min_tokens), most,
+                                                value=min(GenerationSettings().max_new_tokens, most), step=1,
                                                 label="Max new tokens", elem_id="arena-max-new-tokens")
         self.statuses, self.chats = {}, {}
         with gr.Row(elem_id="arena-answers"):
@@ -213,7 +217,6 @@ class ArenaTab:
             out[self.statuses[p]] = f"**Model {p}**: {status}{waited}"
         return out
 
-    @gpu
     def blind_compare(self, prompt, image_files, video_file, audio_file, thinking, max_new_tokens,
                       checked: Checked | None, req: gr.Request):
         named = dict(zip(self.fields, (prompt, image_files, video_file, audio_file, thinking, max_new_tokens),
@@ -225,8 +228,9 @@ class ArenaTab:
             request = checked.request if checked else self._request(named)
             inputs = checked.inputs if checked else self.slots.comparator.check(request)
             check_blind(inputs, self.slots.comparator.sides)  # again: a model may have been swapped since
-            stream = self.slots.comparator.stream(request, stop_event=stop, inputs=inputs, order=order,
-                                                  clicked_at=checked and checked.clicked_at)
+            call = self.gpu_budget.call(self.slots.comparator, request, inputs, stop, order=order,
+                                        clicked_at=checked and checked.clicked_at)
+            stream = gpu.stream(self.slots.comparator, call)
             started = sent = time.monotonic()
             state = next(stream)
             public = scrubber(self.slots, state.environment).view  # what the reveal names: no server folders

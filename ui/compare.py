@@ -8,7 +8,6 @@ only shared objects are the model slots, the stop switches and the recorder, own
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -16,7 +15,9 @@ from pathlib import Path
 import gradio as gr
 
 from engine.results import ComparisonResult, Status
+from engine import gpu
 from engine.allowance import VisitorBudget
+from engine.gpu import GpuBudget, local_sides
 from engine.slots import ModelSlots
 from modalities.errors import InputError
 from modalities.request import IDENTICAL, MAX_SEED, RECOMMENDED, CompareRequest, GenerationSettings, number
@@ -30,24 +31,11 @@ from .table import comparison_table
 from .pickers import ModelPickers
 from .public import scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, Conversation, StopSwitches, visitor_id
-from .streaming import file_paths, gpu, paced
+from .examples import examples_rows
+from .uploads import file_paths
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 log = logging.getLogger(__name__)
-
-def _examples() -> list[list]:
-    root = SAMPLES.parent
-    return [
-        [
-            e["prompt"],
-            [str(root / p) for p in e.get("images", [])] or None,
-            str(root / e["video"]) if e.get("video") else None,
-            str(root / e["audio"]) if e.get("audio") else None,
-            bool(e.get("thinking", False)),
-        ]
-        for e in json.loads((SAMPLES / "examples.json").read_text())
-    ]
 
 
 class CompareTab:
@@ -55,6 +43,7 @@ class CompareTab:
                  draft: bool = False, budget: VisitorBudget = VisitorBudget(), behind_proxy: bool = False):
         self.slots = slots
         self.budget, self.behind_proxy = budget, behind_proxy
+        self.gpu_budget = GpuBudget(cap_s=budget.gpu_seconds)
         self.draft_default = draft  # the operator's --draft
         self.lock_models = lock_models
         self.switches = StopSwitches()
@@ -100,8 +89,10 @@ class CompareTab:
                     )
                     self.system = gr.Textbox(label="System prompt", lines=2)
                     d = GenerationSettings()  # the same defaults and bounds as the engine's
-                    self.max_new_tokens = gr.Slider(
-                        1, 4096, value=d.max_new_tokens, step=1, label="Max new tokens", elem_id="max-new-tokens"
+                    most = self.gpu_budget.max_new_tokens(local_sides(self.slots.comparator.sides)) or 4096
+                    self.max_new_tokens = gr.Slider(  # on ZeroGPU it ends where one GPU call's time does
+                        1, most, value=min(d.max_new_tokens, most), step=1, label="Max new tokens",
+                        elem_id="max-new-tokens",
                     )
                     self.temperature = gr.Slider(0.0, 2.0, value=d.temperature, step=0.05, label="Temperature (0 = greedy)")
                     self.top_p = gr.Slider(0.05, 1.0, value=d.top_p, step=0.01, label="Top-p")
@@ -128,7 +119,7 @@ class CompareTab:
                 zip_btn = gr.Button("Download your comparisons (.zip)", elem_id="zip")
                 zip_file = gr.File(label="Your comparisons", interactive=False, elem_id="zip-file")
         examples = gr.Examples(
-            _examples(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples",
+            examples_rows(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples",
             elem_id="examples",
         )
 
@@ -225,7 +216,6 @@ class CompareTab:
             ),
         )
 
-    @gpu
     def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
                 thinking, sampling, draft, convo: Conversation, checked: Checked | None, req: gr.Request):
         named = dict(zip(self.fields, (prompt, image_files, video_file, audio_file, system, max_new_tokens,
@@ -233,16 +223,17 @@ class CompareTab:
         checked = checked.of(named) if checked else None  # None: an API call, validated here
         stop = self.switches.arm(req.session_hash)
         histories, left_out = convo.histories(self.budget.images_per_conversation)
+        comparator = self.slots.comparator
         try:
             request = checked.request if checked else self._request(named)
-            stream = self.slots.comparator.stream(
-                request, stop_event=stop, histories=histories, inputs=checked and checked.inputs,
-                clicked_at=checked and checked.clicked_at,
-            )
-            state = next(stream)  # validation happens here: bad input raises before any model runs
+            inputs = comparator.check(request, checked and checked.inputs)  # bad input raises here, before any model
+            call = self.gpu_budget.call(comparator, request, inputs, stop, histories=histories,
+                                        order=comparator.next_order(), clicked_at=checked and checked.clicked_at)
+            stream = gpu.stream(comparator, call)
+            state = next(stream)
             public = scrubber(self.slots, state.environment).view  # no server folder, host or port reaches a visitor
             yield public(self._render(state, convo, left_out) | {self.input_error: " "})
-            for state in paced(stream):
+            for state in stream:
                 yield public(self._render(state, convo, left_out))
         except InputError as e:  # the page checked first (check); an API caller gets the error itself
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None

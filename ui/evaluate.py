@@ -10,15 +10,15 @@ from pathlib import Path
 import gradio as gr
 
 from engine.allowance import Allowance, VisitorBudget, clients
+from engine.gpu import GpuBudget, GpuComparator
 from engine.slots import ModelSlots
 from modalities.errors import InputError
 from models.families import LABELS, SIDES
 
+from .examples import SAMPLES
 from .markup import plain, to_html
 from .public import scrubber
 from .session import StopSwitches, client_address, visitor_id
-
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
 def shipped_suites() -> list[str]:
@@ -100,7 +100,9 @@ def evaluate_tab(slots: ModelSlots, budget: VisitorBudget = VisitorBudget(), beh
         stop = switches.arm(req.session_hash)
         try:
             yield {summary: f"0/{len(tasks)} tasks — running…", rows_view: [], shown_runs: []}
-            evaluation = run_eval(tasks, slots.comparator, out, [bool(thinking)], allow_code=False, max_new_tokens=512,
+            # One GPU call per task (on ZeroGPU each asks only for its own time).
+            comparator = GpuComparator(slots.comparator, GpuBudget(cap_s=budget.gpu_seconds))
+            evaluation = run_eval(tasks, comparator, out, [bool(thinking)], allow_code=False, max_new_tokens=512,
                                   stop_event=stop)
             for run in evaluation:
                 runs.append(run)

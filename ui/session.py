@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
+from engine.stop import StopFlag
 from modalities.request import CompareRequest, Inputs
 from models.families import SIDES
 
@@ -61,25 +62,28 @@ class Checked:
 
 
 class StopSwitches:
-    """Each session's current stop signal, so Stop ends only that session's comparison."""
+    """Each session's current stop signal, so Stop ends only that session's comparison. A signal
+    crosses into a ZeroGPU worker (engine.stop)."""
 
     def __init__(self):
-        self._events: dict[str, threading.Event] = {}
+        self._flags: dict[str, StopFlag] = {}
         self._lock = threading.Lock()
 
-    def arm(self, session: str) -> threading.Event:
+    def arm(self, session: str) -> StopFlag:
         with self._lock:
-            self._events[session] = event = threading.Event()
-            return event
+            self._flags[session] = flag = StopFlag()
+            return flag
 
     def stop(self, session: str) -> None:
         with self._lock:
-            if session in self._events:
-                self._events[session].set()
+            if session in self._flags:
+                self._flags[session].set()
 
     def disarm(self, session: str) -> None:
         with self._lock:
-            self._events.pop(session, None)
+            flag = self._flags.pop(session, None)
+        if flag is not None:
+            flag.clear_file()
 
 
 # Compare and the Arena wait in this one queue, whose size is the launch's default concurrency:
