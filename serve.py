@@ -10,7 +10,7 @@ from __future__ import annotations
 
 def _launch(
     demo, args, max_file_bytes: int | None = None, allowed_paths: list[str] | None = None, concurrency: int = 1,
-    upload_bytes_per_hour: int | None = None,
+    upload_bytes_per_hour: int | None = None, queue_size: int = 64,
 ) -> None:
     auth = None
     if args.auth:
@@ -27,7 +27,9 @@ def _launch(
     # everyone else their place. The guard answers first: a loopback bind takes only its
     # own Host (not with --share, whose tunnel names another), and no URL passes as file data.
     hosts = None if args.share else local_hosts(args.host, args.port)
-    demo.queue(default_concurrency_limit=concurrency).launch(
+    # An explicit size: left unset on ZeroGPU, Gradio makes it 1, and every event (Stop, the checks,
+    # the pickers' refresh) is refused while one comparison waits.
+    demo.queue(default_concurrency_limit=concurrency, max_size=queue_size).launch(
         server_name=args.host, server_port=args.port, share=args.share, show_error=True, auth=auth,
         app_kwargs={"middleware": [Middleware(RequestGuard, hosts=hosts, upload_bytes_per_hour=upload_bytes_per_hour,
                                               behind_proxy=args.behind_proxy)]},
@@ -64,14 +66,40 @@ def comparisons_at_once(args, say) -> int:
     return args.concurrency
 
 
+ZEROGPU_LOCKED = ("The models are fixed on this Space: on ZeroGPU they are placed when the server starts, before "
+                  "any GPU is attached, so a visitor cannot switch them.")
+
+
+def on_zerogpu(args, say) -> bool:
+    """Prepare a ZeroGPU start (engine.gpu): `spaces` patches torch before any model is placed, the
+    weights load on this thread (the emulated CUDA exists on it only), nothing runs on the GPU
+    outside a GPU call, and the models stay as started. False where something asked cannot run there."""
+    import os
+    from dataclasses import replace
+
+    if args.model_options.fast:
+        say("error: --fast cannot run on ZeroGPU: torch.compile is not supported there (ahead-of-time "
+            "compilation with spaces.aoti_* is not wired into this app). Start without --fast.")
+        return False
+    os.environ["HF_DEACTIVATE_ASYNC_LOAD"] = "1"  # transformers' loading threads would meet no CUDA
+    import spaces  # noqa: F401  # patches torch: "cuda" is emulated on this thread until a GPU call
+
+    args.model_options = replace(args.model_options, warm=False, device=args.model_options.device or "cuda")
+    args.lock_models = True
+    return True
+
+
 def run_app(args) -> int:
     from cli import EXIT_BAD_INPUT, EXIT_OK, limits_or_say, say
+    from engine import gpu
     from engine.sides import make_sides
     from engine.slots import ModelSlots
     from ui import build_demo
 
     if args.replay:
         return run_replay(args)
+    if gpu.ON_ZEROGPU and not on_zerogpu(args, say):
+        return EXIT_BAD_INPUT
     from engine.allowance import VisitorBudget
     from engine.turns import Turns
     from modalities.limits import from_env
@@ -91,9 +119,16 @@ def run_app(args) -> int:
         args.model_options, make_sides(args.model_options, say),
         parallel=args.parallel, timeout_s=args.timeout, limits=limits, turns=Turns(concurrency),
     )
+    if gpu.ON_ZEROGPU:
+        try:
+            gpu.install(slots.comparator, gpu.size_for(slots.comparator.sides))  # before the launch, as spaces needs
+        except ValueError as e:
+            say(f"error: {e}")
+            return EXIT_BAD_INPUT
     policy = VotePolicy(min_tokens=args.vote_min_tokens, min_read_s=args.vote_min_read, max_votes=args.votes_per_hour)
-    demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=args.lock_models, arena_dir=args.arena,
+    lock = ZEROGPU_LOCKED if gpu.ON_ZEROGPU else args.lock_models
+    demo = build_demo(slots, tiny=args.tiny, record_dir=args.record, lock_models=lock, arena_dir=args.arena,
                       draft=args.draft, vote_policy=policy, behind_proxy=args.behind_proxy, budget=budget)
     _launch(demo, args, max_file_bytes=limits.max_file_bytes, concurrency=concurrency,
-            upload_bytes_per_hour=budget.upload_bytes_per_hour)
+            upload_bytes_per_hour=budget.upload_bytes_per_hour, queue_size=budget.queue_size)
     return EXIT_OK

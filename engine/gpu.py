@@ -92,8 +92,21 @@ def _duration(call: GpuCall) -> int:
     return call.seconds
 
 
+COLD_START = ("cold start: this was a fresh GPU worker's first call, so its times include moving the models "
+              "onto the GPU and the first kernels' set-up")
+_worker: dict = {}  # "pid": the process that has run a call (a fork starts with the server's copy)
+
+
 def _run_installed(call: GpuCall) -> Iterator[ComparisonResult]:
-    yield from _run(_installed["comparator"], call)
+    cold = _worker.get("pid") != os.getpid()
+    _worker["pid"] = os.getpid()
+    noted = not cold
+    for state in _run(_installed["comparator"], call):
+        if not noted:  # said once, on each model's result
+            for result in state.results.values():
+                result.notes.append(COLD_START)
+            noted = True
+        yield state
 
 
 def _run(comparator, call: GpuCall) -> Iterator[ComparisonResult]:
@@ -155,6 +168,19 @@ class GpuComparator:
         for state in stream(self.comparator, call):
             pass
         return state
+
+
+def size_for(sides) -> str | None:
+    """The ZeroGPU device a pair needs: None (half an H200) where both models' weights fit in
+    LARGE_GPU_GB with room for their caches, "xlarge" (a whole one, at twice the quota) where they
+    fit in that; ValueError, with the reason, where they do not."""
+    weights_gb = sum(side.loaded.footprint_mb for side in sides.values() if side.loaded is not None) / 1024
+    if weights_gb * 1.2 <= LARGE_GPU_GB:
+        return None
+    if weights_gb * 1.2 <= 2 * LARGE_GPU_GB:
+        return "xlarge"
+    raise ValueError(f"the two models' weights take {weights_gb:.0f} GB, more than a whole ZeroGPU device "
+                     f"({2 * LARGE_GPU_GB} GB) holds with room for their caches: pick a smaller pair")
 
 
 def local_sides(sides) -> int:

@@ -54,6 +54,7 @@ class ModelOptions:
     draft: bool = False  # each family's own drafter, loaded with its model where this stack runs one
     offered: dict[str, tuple[str, ...]] = field(default_factory=dict)  # side -> more models visitors may pick
     offer_presets: bool = False  # the presets' checkpoints too (the operator's --offer-presets)
+    warm: bool = True  # run each model once at load (not on ZeroGPU, whose main process has no GPU)
 
 
 def resolve_sources(options: ModelOptions) -> dict[str, str]:
@@ -71,7 +72,7 @@ def resolve_sources(options: ModelOptions) -> dict[str, str]:
 
 def load_side(
     key: str, source: str | None, device: str | None = None, fast: bool = False, for_visitor: bool = False,
-    draft: bool = False,
+    draft: bool = False, warm: bool = True,
 ) -> Side:
     """Load one side's model (and, with `draft`, its drafter) and warm it up; a failure becomes the
     side's `load_error` (without the operator's hint of what to run when a web visitor asked for the model)."""
@@ -83,12 +84,13 @@ def load_side(
         loaded = load_model(source, expected_family=key, device=device, fast=fast)
     except ModelLoadError as e:
         return Side(key, load_error=e.reason if for_visitor else str(e))
-    return ready_side(key, loaded, draft)
+    return ready_side(key, loaded, draft, warm)
 
 
-def ready_side(key: str, loaded, draft: bool = False) -> Side:
+def ready_side(key: str, loaded, draft: bool = False, warm: bool = True) -> Side:
     """A loaded model made ready to answer: its drafter loaded if asked, warmed up (the fast path
-    compiles here, and falls back to eager if that fails)."""
+    compiles here, and falls back to eager if that fails). Without `warm` (ZeroGPU, where nothing
+    may run on the GPU outside a GPU call) the first call is the warm-up, and its result says so."""
     from models.drafting import drafter_for
     from models.fastpath import compiled_graphs
     from models.generation import warm_up
@@ -96,6 +98,8 @@ def ready_side(key: str, loaded, draft: bool = False) -> Side:
 
     if draft:  # loaded now, so the first drafted request does not wait for it; warmed up below
         drafter_for(loaded)
+    if not warm:
+        return Side(key, LocalBackend(loaded))
     try:
         graphs = compiled_graphs()
         seconds = warm_up(loaded)
@@ -140,7 +144,7 @@ def make_side(key: str, options: ModelOptions, source: str) -> Side:
     endpoint = options.endpoints.get(key)
     if endpoint:
         return remote_side(key, endpoint, options.sources.get(key), options.accepts.get(key), options.api_key_env)
-    return load_side(key, source, options.device, options.fast, draft=options.draft)
+    return load_side(key, source, options.device, options.fast, draft=options.draft, warm=options.warm)
 
 
 def make_sides(options: ModelOptions, say: Callable[[str], None] = lambda line: None) -> dict[str, Side]:

@@ -97,7 +97,8 @@ class ModelSlots:
             return side
 
     def _load_side(self, key: str, source: str) -> Side:
-        return load_side(key, source, self.options.device, self.options.fast, for_visitor=True, draft=self.options.draft)
+        return load_side(key, source, self.options.device, self.options.fast, for_visitor=True, draft=self.options.draft,
+                         warm=self.options.warm)
 
     def _preflight(self, key: str, source: str, current: str) -> None:
         """LoadFailed, with `current` still loaded, unless `source` can load in its place."""

@@ -33,14 +33,14 @@ DELETE_CACHE = (1800, 3600)
 
 
 def build_demo(
-    slots: ModelSlots, tiny: bool = False, record_dir: str | Path | None = None, lock_models: bool = False,
+    slots: ModelSlots, tiny: bool = False, record_dir: str | Path | None = None, lock_models: bool | str = False,
     arena_dir: str | Path | None = None, draft: bool = False, vote_policy: VotePolicy = VotePolicy(),
     behind_proxy: bool = False, budget: VisitorBudget = VisitorBudget(),
 ) -> gr.Blocks:
     """The app's Blocks. Loads nothing: the caller fills `slots` before or after.
 
     With `record_dir` (the operator's --record) every comparison is recorded there, and each
-    visitor can download their own; without it nothing is recorded. `lock_models` shows the models but
+    visitor can download their own; without it nothing is recorded. `lock_models` (True, or the reason the page gives) shows the models but
     lets no visitor switch them (the slots are shared by every session). With `arena_dir` (the
     operator's --arena) the Arena tab keeps its votes there, under `vote_policy`, and the Leaderboard
     tab counts them (the replicas' votes too, by default, when the models are replicas). `budget` is

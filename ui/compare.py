@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 class CompareTab:
-    def __init__(self, slots: ModelSlots, record_dir: str | Path | None = None, lock_models: bool = False,
+    def __init__(self, slots: ModelSlots, record_dir: str | Path | None = None, lock_models: bool | str = False,
                  draft: bool = False, budget: VisitorBudget = VisitorBudget(), behind_proxy: bool = False):
         self.slots = slots
         self.budget, self.behind_proxy = budget, behind_proxy

@@ -20,6 +20,7 @@ from models.families import LABELS, SIDES
 from models.registry import PRESETS
 
 from .format import model_info_markdown
+from .markup import plain
 from .public import public_name, scrubber
 from .session import client_address, visitor_id
 
@@ -28,7 +29,7 @@ MODELS_REFRESH_S = float(os.environ.get("COMPARE_MODELS_REFRESH_S", 5))
 
 
 class ModelPickers:
-    def __init__(self, slots: ModelSlots, lock_models: bool = False, budget: VisitorBudget = VisitorBudget(),
+    def __init__(self, slots: ModelSlots, lock_models: bool | str = False, budget: VisitorBudget = VisitorBudget(),
                  behind_proxy: bool = False):
         self.slots = slots
         self.lock_models = lock_models
@@ -71,6 +72,8 @@ class ModelPickers:
                         interactive=not self.lock_models,
                     )
                     self.infos[key] = gr.Markdown(self._info(key), elem_id=f"{key}-info")
+        if isinstance(self.lock_models, str):  # why a visitor cannot switch them here
+            gr.Markdown(plain(self.lock_models), elem_id="models-locked")
 
     def wire(self) -> None:
         # `.input`, not `.change`: a picker set by the page itself (a preset, the refresh below) loads nothing.
