@@ -1,4 +1,5 @@
-"""Starts the real app (`python app.py --tiny`) in its own process on a free loopback port."""
+"""Starts the real app (`python app.py --tiny`, or a program that runs it, such as
+tests/zerogpu_emulation.py) in its own process on a free loopback port."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def free_port() -> int:
 
 
 class AppServer:
-    def __init__(self, *args: str, log: Path, tiny: bool = True, env: dict | None = None, cwd: Path | None = None):
+    def __init__(self, *args: str, log: Path, tiny: bool = True, env: dict | None = None, cwd: Path | None = None,
+                 program: Path = ROOT / "app.py"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self._log = open(log, "w")
@@ -34,7 +36,7 @@ class AppServer:
                "COMPARE_VOTES_PER_HOUR": "1000",
                **(env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), *(["--tiny"] if tiny else []), "--port", str(self.port), *args],
+            [sys.executable, str(program), *(["--tiny"] if tiny else []), "--port", str(self.port), *args],
             cwd=cwd or ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env,
         )
         self.log_path = log
