@@ -29,8 +29,9 @@ from .results import ComparisonResult, Status
 from .stop import StopFlag
 
 ON_ZEROGPU = os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "t", "true")
-# What one ZeroGPU device holds: half an H200 ("large"); a pair that needs more asks for a whole one.
-LARGE_GPU_GB = 70
+# What a ZeroGPU device holds: half an H200 ("large", 74.6 GB) by default, a whole one ("xlarge",
+# at twice the quota) when asked; the pair's weights plus room for their caches and activations.
+LARGE_GPU_GIB, XLARGE_GPU_GIB, HEADROOM_GIB = 69.5, 131.0, 8.0
 
 
 @dataclass(frozen=True)
@@ -171,16 +172,16 @@ class GpuComparator:
 
 
 def size_for(sides) -> str | None:
-    """The ZeroGPU device a pair needs: None (half an H200) where both models' weights fit in
-    LARGE_GPU_GB with room for their caches, "xlarge" (a whole one, at twice the quota) where they
-    fit in that; ValueError, with the reason, where they do not."""
-    weights_gb = sum(side.loaded.footprint_mb for side in sides.values() if side.loaded is not None) / 1024
-    if weights_gb * 1.2 <= LARGE_GPU_GB:
+    """The ZeroGPU device a pair needs: None (the default, half an H200) where both models'
+    weights fit in it with HEADROOM_GIB to spare, "xlarge" (a whole one) where they fit in that;
+    ValueError, with the reason, where they do not."""
+    weights = sum(side.loaded.footprint_mb for side in sides.values() if side.loaded is not None) / 1024
+    if weights + HEADROOM_GIB <= LARGE_GPU_GIB:
         return None
-    if weights_gb * 1.2 <= 2 * LARGE_GPU_GB:
+    if weights + HEADROOM_GIB <= XLARGE_GPU_GIB:
         return "xlarge"
-    raise ValueError(f"the two models' weights take {weights_gb:.0f} GB, more than a whole ZeroGPU device "
-                     f"({2 * LARGE_GPU_GB} GB) holds with room for their caches: pick a smaller pair")
+    raise ValueError(f"the two models' weights take {weights:.0f} GiB: with room for their caches that is more "
+                     f"than a whole ZeroGPU device ({XLARGE_GPU_GIB:.0f} GiB) holds. Pick a smaller pair")
 
 
 def local_sides(sides) -> int:

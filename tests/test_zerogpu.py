@@ -251,3 +251,20 @@ def test_the_space_names_a_python_the_pinned_transformers_runs_on():
     assert version, "no python_version in the README's front matter"
     assert tuple(int(p) for p in version.group(1).split(".")[:2]) >= (3, 11)
     assert json.dumps(front)  # the front matter is plain text
+
+
+def test_a_pair_asks_for_the_device_it_fits():
+    """Half an H200 for the edge, small and mid pairs; a whole one (xlarge) for moe and large;
+    nothing bigger exists, so a pair over it is refused with the reason."""
+    from types import SimpleNamespace as NS
+
+    from engine.gpu import size_for
+
+    def pair(gib_a: float, gib_b: float):
+        return {k: NS(loaded=NS(footprint_mb=gib * 1024)) for k, gib in (("gemma", gib_a), ("qwen", gib_b))}
+
+    assert size_for(pair(22.2, 17.5)) is None  # mid: Gemma 4 12B + Qwen 3.5 9B in bf16
+    assert size_for(pair(48.0, 65.2)) == "xlarge"  # moe
+    assert size_for({"gemma": NS(loaded=None), "qwen": NS(loaded=NS(footprint_mb=50 * 1024))}) is None, "a served side"
+    with pytest.raises(ValueError, match="more than a whole ZeroGPU device"):
+        size_for(pair(100, 60))
