@@ -174,6 +174,10 @@ def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_
     for key in ("gemma", "qwen"):
         expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
     expect(page.locator("#turn")).to_contain_text("Turn 1")
+    # Sent: the prompt and the attachments are cleared, as a chat clears them.
+    expect(prompt).to_have_value("")
+    expect(page.locator("#images")).not_to_contain_text("chart.png")
+    expect(page.locator("#audio audio")).to_have_count(0)
     # The audio Qwen was not sent is struck out in Qwen's own column, not in Gemma's.
     expect(page.locator("#qwen-chat s", has_text="question.wav")).to_have_count(1)
     expect(page.locator("#qwen-chat")).to_contain_text("(not sent)")
@@ -186,6 +190,7 @@ def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_
     expect(page.locator("#turn")).to_contain_text("1 earlier exchange")
     for key in ("gemma", "qwen"):
         expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
+    expect(page.locator("#gemma-chat").get_by_text("Attached:")).to_have_count(1)  # turn 2 sent none again
 
     # A bad upload is named beside the uploads as soon as it arrives; the answers already shown stay.
     fake = tmp_path / "fake.png"
@@ -230,6 +235,9 @@ def test_evaluate_can_be_cancelled_and_a_row_opens_in_full(server, page):
     page.goto(server.url)
     page.get_by_role("tab", name="Evaluate").click()
     page.locator("#eval-rows").wait_for()
+    expect(page.locator("#eval-cancel")).to_be_disabled()  # nothing runs yet
+    expect(page.locator("#eval-suite input")).to_have_value(re.compile(r"^Routing — .* \(20 tasks\)$"))
+    expect(page.locator("#eval-rows")).to_contain_text("Gemma 4 time (seconds)")
     page.get_by_label("Tasks (at most)").first.fill("50")
     page.locator("#evaluate").click()
     # "N/M tasks" with N > 0 (the queue's own "1/1" overlay must not count as a finished task).
@@ -238,6 +246,7 @@ def test_evaluate_can_be_cancelled_and_a_row_opens_in_full(server, page):
     expect(page.locator("#eval-summary")).to_contain_text("Cancelled after", timeout=60_000)
     done, total = map(int, re.search(r"Cancelled after (\d+) of (\d+)", page.locator("#eval-summary").inner_text()).groups())
     assert 1 <= done < total, f"cancelled after {done} of {total}"
+    expect(page.locator("#eval-cancel")).to_be_disabled()  # and nothing runs any more
     page.locator("#eval-rows").get_by_test_id("cell-0-0").click()
     detail = page.locator("#eval-detail")
     expect(detail).to_contain_text("Prompt:", timeout=30_000)

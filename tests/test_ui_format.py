@@ -11,7 +11,7 @@ from modalities.routing import SkippedInput
 from models.backend import ANSWER, CONTROL, THINKING, Finished, InputTokens, Note, Started, Tokens
 from ui.charts import first_token_rows, token_curve_rows
 from ui.format import assistant_messages, details_markdown, input_tokens_text, user_message
-from ui.table import comparison_table
+from ui.table import BETTER as BETTER_MARK, comparison_table
 
 
 def metrics(**changes) -> Metrics:
@@ -69,7 +69,8 @@ def test_comparison_table_aligns_both_models_and_stars_the_better_value():
     qwen = ModelResult("qwen", "q", Status.DONE, metrics=metrics(ttft_s=0.2, decode_tok_s=30.0, total_s=2.0, output_tokens=41,
                                                                  waited_s=0.55))
     table = comparison_table(_state(gemma, qwen, order=("qwen", "gemma")))
-    assert table.splitlines()[0] == "| metric | Gemma 4 (ran second) | Qwen 3.5 (ran first) |"
+    assert table.splitlines()[0] == "**Verdict:** Qwen 3.5 began answering 2.5× sooner; Qwen 3.5 decoded 1.5× faster."
+    assert table.splitlines()[2] == "| metric | Gemma 4 (ran second) | Qwen 3.5 (ran first) |"
     assert _row(table, "time to first token (s)") == ["0.500", "0.200 ★"]
     assert _row(table, "decode speed (tok/s)") == ["20.0", "30.0 ★"], "higher is better for speed"
     assert _row(table, "total (s)") == ["3.000", "2.000 ★"], "same length: totals compare"
@@ -87,10 +88,26 @@ def test_comparison_table_compares_per_token_when_lengths_differ_and_never_a_par
     assert "The answers differ in length" in table
     stopped = ModelResult("qwen", "q", Status.STOPPED, metrics=metrics(output_tokens=3, stopped=True, ttft_s=0.1))
     table = comparison_table(_state(short, stopped))
-    assert "★ " not in table.split("\n\n")[0], "nothing is starred against a stopped answer"
+    assert "★ " not in table.split("\n\n")[1], "nothing is starred against a stopped answer"
+    assert table.startswith("**No verdict:** Qwen 3.5 did not run to the end")
     assert _row(table, "status") == ["done", "stopped by you (partial)"]
     assert _row(table, "decode speed (tok/s)")[1] == "—", "no speed from a handful of tokens"
     assert comparison_table(_state(ModelResult("gemma", "g"), ModelResult("qwen", "q"))) == " "
+
+
+def test_no_star_and_no_verdict_between_answers_to_different_inputs():
+    """Audio only Gemma hears: Gemma processed more before its first token, so no time compares."""
+    gemma = ModelResult("gemma", "g", Status.DONE, metrics=metrics(ttft_s=0.9))
+    qwen = ModelResult("qwen", "q", Status.DONE, metrics=metrics(ttft_s=0.2),
+                       skipped_inputs=[SkippedInput("audio '<b>q</b>.wav'", "audio", "Qwen 3.5 has no audio input")])
+    table = comparison_table(_state(gemma, qwen))
+    assert BETTER_MARK not in table.split("\n\n")[1], "starred across unequal inputs"
+    assert table.startswith("**No verdict:** Qwen 3.5 was not sent audio '&lt;b&gt;q&lt;/b&gt;.wav', so the two")
+    assert "*No ★: Qwen 3.5 was not sent" in table
+    thinking_off = comparison_table(_state(ModelResult("gemma", "g", Status.DONE, metrics=metrics(thinking_tokens=0)),
+                                           ModelResult("qwen", "q", Status.DONE, metrics=metrics(thinking_tokens=0))))
+    assert "time to first answer token" not in thinking_off, "a row that repeats the first token's"
+    assert "**Verdict:** both began answering within 10% of each other; both decoded at about the same speed." in thinking_off
 
 
 def test_input_tokens_from_a_server_show_the_total_only():
@@ -98,12 +115,19 @@ def test_input_tokens_from_a_server_show_the_total_only():
     assert input_tokens_text(InputTokens(total=None)) == "total —"
 
 
-def test_first_token_rows_per_model_in_side_order():
-    results = {"gemma": ModelResult("gemma", "g", metrics=metrics(ttft_answer_s=None)), "qwen": ModelResult("qwen", "q")}
+def test_first_token_bars_one_per_model_with_the_visitors_wait():
+    results = {"gemma": ModelResult("gemma", "g", metrics=metrics(ttft_answer_s=None, thinking_tokens=0, waited_s=1.25)),
+               "qwen": ModelResult("qwen", "q")}
     rows = first_token_rows(ComparisonResult(CompareRequest("x"), results, {}, ["qwen", "gemma"], "sequential"))
-    assert rows == [{"bar": "first token · Gemma 4", "seconds": 0.5, "model": "Gemma 4"}], (
-        "no bar for a missing value or a model without metrics, and no total on the same axis"
+    assert rows == [{"bar": "Gemma 4: first token", "seconds": 0.5, "model": "Gemma 4"},
+                    {"bar": "Gemma 4: after your click", "seconds": 1.25, "model": "Gemma 4"}], (
+        "no bar for a model without metrics, no first-answer bar where nothing was thought first"
     )
+    thought = {k: ModelResult(k, k, metrics=metrics(thinking_tokens=10 if k == "qwen" else 0)) for k in ("gemma", "qwen")}
+    bars = [r["bar"] for r in first_token_rows(ComparisonResult(CompareRequest("x"), thought, {}, ["gemma", "qwen"],
+                                                                "sequential"))]
+    assert bars == ["Gemma 4: first token", "Qwen 3.5: first token", "Gemma 4: first answer token",
+                    "Qwen 3.5: first answer token"], "where either thought: each one's first answer token"
 
 
 def test_token_curve_keeps_the_ends_and_at_most_its_points_per_model():
@@ -165,15 +189,33 @@ def test_each_column_says_what_its_model_is_doing():
     from ui.format import status_line
 
     waiting = ModelResult("qwen", "q")
-    assert status_line(waiting, waiting_for="Gemma 4").startswith("⏳ Waiting: runs after Gemma 4")
+    assert status_line(waiting, waiting_for="Gemma 4").startswith("◷ Waiting: runs after Gemma 4")
     running = ModelResult("gemma", "g", Status.RUNNING, token_times=[0.1 * i for i in range(1, 11)])
     assert status_line(running) == "▶ Generating: 10 tokens, 10.0 tok/s"
     stopped = ModelResult("gemma", "g", Status.STOPPED, metrics=metrics(output_tokens=3, stopped=True))
-    assert status_line(stopped) == "⏹ Stopped by you after 3 tokens: the answer is partial"
+    assert status_line(stopped) == "■ Stopped by you after 3 tokens: the answer is partial"
     assert "**Stopped by you**" in details_markdown(stopped)
     never = ModelResult("qwen", "q", Status.STOPPED)  # stopped while it waited its turn
-    assert status_line(never) == "⏹ Not run: stopped before it started"
+    assert status_line(never) == "■ Not run: stopped before it started"
     assert status_line(ModelResult("gemma", "g", Status.DONE, metrics=metrics())) == "✓ Done in 3.00 s"
+
+
+def test_every_status_marker_draws_in_a_plain_font():
+    """No emoji: every character of every status line is in DejaVu Sans (no emoji font needed)."""
+    import os
+
+    import matplotlib
+    from fontTools.ttLib import TTFont
+
+    from ui.arena import NEUTRAL_STATUS, WAITING
+    from ui.format import status_line
+
+    cmap = TTFont(os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data/fonts/ttf/DejaVuSans.ttf")).getBestCmap()
+    lines = [status_line(ModelResult("g", "g", status, metrics=metrics() if status == Status.DONE else None,
+                                     token_times=[0.1] * 9 if status == Status.RUNNING else []), waiting_for="Qwen 3.5")
+             for status in Status] + [status_line(ModelResult("g", "g")), WAITING, *NEUTRAL_STATUS.values()]
+    missing = {ch for line in lines for ch in line if ord(ch) not in cmap}
+    assert not missing, f"needs an emoji font: {sorted(missing)}"
 
 
 def test_inputs_a_model_was_not_sent_are_struck_out_in_its_own_column():

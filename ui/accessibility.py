@@ -18,6 +18,9 @@ button.primary, button.primary:hover { background: #b93d0b !important; border-co
   background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important;
 }
 #stop:disabled { background: #6b6b73 !important; border-color: #6b6b73 !important; }
+/* Each model's column header in the colour of its marks in the charts (ui.charts.COLOURS). */
+#gemma-status { border-left: 6px solid #1a5fb4; padding-left: 8px; }
+#qwen-status { border-left: 6px solid #813d9c; padding-left: 8px; }
 /* On a phone the two answers sit side by side in a strip that snaps: one swipe apart, the
    other column's edge always in view; the examples table scrolls instead of being clipped. */
 @media (max-width: 640px) {

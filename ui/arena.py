@@ -43,12 +43,12 @@ INTRO = (
     "your vote, under an anonymous id of this browser session — in its arena folder, to count the Leaderboard. "
     "Comparisons you do not vote on are not kept."
 )
-WAITING = "⏳ Both models are answering; the two answers appear together when both are done"
+WAITING = "◷ Both models are answering; the two answers appear together when both are done"
 NEUTRAL_STATUS = {
     Status.PENDING: WAITING,
     Status.RUNNING: WAITING,
-    Status.DONE: "✅ Done",
-    Status.STOPPED: "⏹ Stopped by you",
+    Status.DONE: "✓ Done",
+    Status.STOPPED: "■ Stopped by you",
     Status.ERROR: "⚠ Failed (the reason is shown with the names)",
     Status.SKIPPED: "Not run",
 }

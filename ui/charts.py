@@ -8,20 +8,31 @@ import math
 from engine.results import ComparisonResult
 from models.families import LABELS, SIDES
 
+# Each model's colour: its column's header and its marks in both charts (ui.views, ui.accessibility).
+COLOURS = {"gemma": "#1a5fb4", "qwen": "#813d9c"}
+COLOUR_MAP = {LABELS[k]: c for k, c in COLOURS.items()}
+WAIT_BARS = ("first token", "after your click", "first answer token")
+
+
 def first_token_rows(result: ComparisonResult) -> list[dict]:
-    """Bars for the first-token chart (seconds from each model's call), in a fixed order."""
+    """Bars for the first-token chart, one per model for each: its first token (seconds from its
+    own call), the visitor's wait for it (from the click, queue included) and, only where a model
+    thought first, its first answer token."""
+    metrics = {k: result.results[k].metrics for k in SIDES}
+    thought = any(m and m.thinking_tokens for m in metrics.values())
     rows = []
-    for key in SIDES:
-        m = result.results[key].metrics
-        if not m:
-            continue
-        for label, value in (("first token", m.ttft_s), ("first answer token", m.ttft_answer_s)):
+    for label in WAIT_BARS:
+        for key in SIDES:
+            m = metrics[key]
+            if not m or (label == "first answer token" and not thought):
+                continue
+            value = {"first token": m.ttft_s, "after your click": m.waited_s, "first answer token": m.ttft_answer_s}[label]
             if value is not None:
-                rows.append({"bar": f"{label} · {LABELS[key]}", "seconds": round(value, 4), "model": LABELS[key]})
+                rows.append({"bar": f"{LABELS[key]}: {label}", "seconds": round(value, 4), "model": LABELS[key]})
     return rows
 
 
-FIRST_TOKEN_BARS = [f"{label} · {LABELS[k]}" for label in ("first token", "first answer token") for k in SIDES]
+FIRST_TOKEN_BARS = [f"{LABELS[k]}: {label}" for label in WAIT_BARS for k in SIDES]
 
 MAX_CURVE_POINTS = 200  # per model: enough for the shape, light enough for the page
 

@@ -20,7 +20,7 @@ from engine.allowance import VisitorBudget
 from engine.gpu import GpuBudget, local_sides
 from engine.slots import ModelSlots
 from modalities.errors import InputError
-from modalities.request import IDENTICAL, MAX_SEED, RECOMMENDED, CompareRequest, GenerationSettings, number
+from modalities.request import IDENTICAL, CompareRequest, GenerationSettings, number
 from models.families import LABELS, SIDES
 
 from recording.session import Recorder, RecordingFailed
@@ -32,10 +32,13 @@ from .pickers import ModelPickers
 from .public import scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, Conversation, StopSwitches, visitor_id
 from .examples import examples_rows
+from .settings import settings_panel
 from .uploads import file_paths
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
 log = logging.getLogger(__name__)
+CHECKING = "◷ Checking the inputs…"
+WAITING_TURN = "◷ Waiting for its turn on the models…"
 
 
 class CompareTab:
@@ -80,30 +83,12 @@ class CompareTab:
                 self.upload_error = gr.Markdown(" ", elem_id="upload-error")
             with gr.Column(scale=1):
                 self.thinking = gr.Checkbox(label="Thinking mode", value=False)
-                with gr.Accordion("Settings", open=False):
-                    self.sampling = gr.Radio(
-                        [("Identical for both", IDENTICAL), ("Each family's recommended", RECOMMENDED)],
-                        value=IDENTICAL, label="Sampling", elem_id="sampling",
-                        info="Identical: the temperature and top-p below for both, nothing else. "
-                        "Recommended: each model card's own settings; the two sliders are not used.",
-                    )
-                    self.system = gr.Textbox(label="System prompt", lines=2)
-                    d = GenerationSettings()  # the same defaults and bounds as the engine's
-                    most = self.gpu_budget.max_new_tokens(local_sides(self.slots.comparator.sides)) or 4096
-                    self.max_new_tokens = gr.Slider(  # on ZeroGPU it ends where one GPU call's time does
-                        1, most, value=min(d.max_new_tokens, most), step=1, label="Max new tokens",
-                        elem_id="max-new-tokens",
-                    )
-                    self.temperature = gr.Slider(0.0, 2.0, value=d.temperature, step=0.05, label="Temperature (0 = greedy)")
-                    self.top_p = gr.Slider(0.05, 1.0, value=d.top_p, step=0.01, label="Top-p")
-                    self.seed = gr.Number(value=d.seed, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
-                    # Shown only where the operator allows drafting (--draft): a drafter is one more model in memory.
-                    self.draft = gr.Checkbox(
-                        label="Draft with each family's own drafter", value=self.draft_default, elem_id="draft",
-                        visible=self.draft_default,
-                        info="Speculative decoding where the model's stack runs one (Gemma 4's assistant here); "
-                        "the table says what each drafted and how much was accepted.",
-                    )
+                most = self.gpu_budget.max_new_tokens(local_sides(self.slots.comparator.sides)) or 4096
+                settings = settings_panel(most, self.draft_default)
+                self.sampling, self.system, self.max_new_tokens = (settings[k] for k in ("sampling", "system",
+                                                                                         "max_new_tokens"))
+                self.temperature, self.top_p, self.seed, self.draft = (settings[k] for k in ("temperature", "top_p",
+                                                                                             "seed", "draft"))
         self.turn = gr.Markdown(turn_line(0), elem_id="turn")
         self.chats, self.details, self.statuses = answer_columns()
         self.table, self.first_chart, self.curve_chart = comparison_views()
@@ -124,8 +109,11 @@ class CompareTab:
         )
 
         # --- wiring ---------------------------------------------------------------------------
+        # The raw result stays the last value an API caller gets; the composer's fields before it
+        # (a sent prompt and its attachments are cleared, as a chat does).
         outputs = [*self.chats.values(), *self.details.values(), *self.statuses.values(), self.input_error,
-                   self.turn, self.table, self.first_chart, self.curve_chart, self.raw, self.session]
+                   self.turn, self.table, self.first_chart, self.curve_chart, self.prompt, self.images, self.video,
+                   self.audio, self.raw, self.session]
         # The request's components by name: the compare handler's parameters (and so its API's) in this order.
         self.fields = {
             "prompt": self.prompt, "image_files": self.images, "video_file": self.video, "audio_file": self.audio,
@@ -139,11 +127,20 @@ class CompareTab:
         # composer and leaves every earlier answer on the page; the comparison runs only if they pass,
         # with what the check decoded. Passing the check also enables Stop; Stop is disabled again
         # however the comparison ends.
+        # Each column says what happens from the click on, in the app's own words ("Checking the
+        # inputs…", then waiting for its turn), instead of Gradio's timers and loading borders.
+        statuses = [*self.statuses.values()]
         for trigger, api_name in ((compare_btn.click, "compare"), (self.prompt.submit, False)):
-            trigger(self.check, [*self.fields.values()], [self.input_error, stop_btn, self.checked], api_name=False,
-                    concurrency_id=CHECKS_QUEUE, concurrency_limit=self.budget.concurrent_checks).success(
+            check = trigger(lambda: [CHECKING] * len(statuses), None, statuses, api_name=False, queue=False,
+                            show_progress="hidden").then(
+                self.check, [*self.fields.values()], [self.input_error, stop_btn, self.checked, *statuses],
+                api_name=False, concurrency_id=CHECKS_QUEUE, concurrency_limit=self.budget.concurrent_checks,
+                show_progress="hidden")
+            check.failure(lambda: [" "] * len(statuses), None, statuses, api_name=False, queue=False,
+                          show_progress="hidden")
+            check.success(
                 self.compare, [*self.fields.values(), self.session, self.checked], outputs, api_name=api_name,
-                concurrency_id=MODELS_QUEUE,
+                concurrency_id=MODELS_QUEUE, show_progress="hidden",
             ).then(lambda: gr.update(interactive=False), None, stop_btn, api_name=False, queue=False)
         uploads = [self.images, self.video, self.audio]
         for upload in uploads:
@@ -152,7 +149,8 @@ class CompareTab:
                           show_progress="hidden")
         # Queued (so it knows its session) but never waiting: Stop acts at once.
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
-        clear_btn.click(self.clear, None, [*outputs, self.upload_error, *self.fields.values()], api_name=False)
+        clear_btn.click(self.clear, None, [*outputs, self.upload_error, *(f for f in self.fields.values() if f not in outputs)],
+                        api_name=False)
         # A chat's own clear (its trash icon) starts a new conversation for both models: clearing
         # one model's history alone would give the two different contexts for the next turn.
         for chat in self.chats.values():
@@ -186,7 +184,8 @@ class CompareTab:
             inputs = self.slots.comparator.check(request)
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
-        return " ", gr.update(interactive=True), Checked(named, request, inputs, clicked_at)
+        return (" ", gr.update(interactive=True), Checked(named, request, inputs, clicked_at),
+                *[WAITING_TURN] * len(self.statuses))
 
     def check_upload(self, image_files, video_file, audio_file) -> str:
         """The uploaded files alone, checked as a comparison would check them, as soon as they arrive."""
@@ -232,7 +231,8 @@ class CompareTab:
             stream = gpu.stream(comparator, call)
             state = next(stream)
             public = scrubber(self.slots, state.environment).view  # no server folder, host or port reaches a visitor
-            yield public(self._render(state, convo, left_out) | {self.input_error: " "})
+            sent = {self.input_error: " ", self.prompt: "", self.images: None, self.video: None, self.audio: None}
+            yield public(self._render(state, convo, left_out) | sent)
             for state in stream:
                 yield public(self._render(state, convo, left_out))
         except InputError as e:  # the page checked first (check); an API caller gets the error itself

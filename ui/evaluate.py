@@ -21,8 +21,29 @@ from .public import scrubber
 from .session import StopSwitches, client_address, visitor_id
 
 
+# What each shipped suite asks, for its name in the picker.
+SUITE_NOTES = {
+    "code": "write short Python functions (their tests are not run here)",
+    "math": "word problems with one number to find",
+    "multilingual": "the same short questions in several languages",
+    "multimodal": "questions about a chart, a video and a recording",
+    "routing": "send a customer's request to the right team",
+}
+
+
 def shipped_suites() -> list[str]:
     return sorted(str(p.relative_to(SAMPLES.parent)) for p in (SAMPLES / "suites").glob("*.jsonl"))
+
+
+def suite_choices(suites: list[str]) -> list[tuple[str, str]]:
+    """Each suite as the picker shows it (its name, what it asks, how many tasks) and the path it sends."""
+    choices = []
+    for path in suites:
+        stem = Path(path).stem
+        count = sum(1 for line in (SAMPLES.parent / path).read_text().splitlines() if line.strip())
+        note = f" — {SUITE_NOTES[stem]}" if stem in SUITE_NOTES else ""
+        choices.append((f"{stem.capitalize()}{note} ({count} tasks)", path))
+    return choices
 
 
 def task_markdown(prompt: str, run) -> str:
@@ -68,13 +89,14 @@ def evaluate_tab(slots: ModelSlots, budget: VisitorBudget = VisitorBudget(), beh
     with gr.Row():
         # Only the shipped suites: a path typed by a visitor could make the server read any file.
         default = next((x for x in suites if "routing" in x), suites[0] if suites else None)
-        suite = gr.Dropdown(suites, value=default, label="Suite", scale=3)
+        suite = gr.Dropdown(suite_choices(suites), value=default, label="Suite", scale=3, elem_id="eval-suite")
         limit = gr.Slider(1, 50, value=5, step=1, label="Tasks (at most)", scale=2)
         think = gr.Checkbox(label="Thinking", value=False, scale=1)
         run = gr.Button("Evaluate", variant="primary", elem_id="evaluate", scale=1)
-        cancel = gr.Button("Cancel", variant="stop", elem_id="eval-cancel", scale=1)
+        # Enabled only while this page's evaluation runs.
+        cancel = gr.Button("Cancel", variant="stop", elem_id="eval-cancel", scale=1, interactive=False)
     summary = gr.Markdown(elem_id="eval-summary")
-    headers = ["task", "category", *(LABELS[s] for s in SIDES), *(f"{LABELS[s]} s" for s in SIDES)]
+    headers = ["task", "category", *(f"{LABELS[s]} answer" for s in SIDES), *(f"{LABELS[s]} time (seconds)" for s in SIDES)]
     rows_view = gr.Dataframe(headers=headers, interactive=False, elem_id="eval-rows")
     detail = gr.HTML("<p><em>Select a row to see its prompt, the expected answer and both answers.</em></p>",
                      elem_id="eval-detail")
@@ -130,8 +152,10 @@ def evaluate_tab(slots: ModelSlots, budget: VisitorBudget = VisitorBudget(), beh
     def cancel_run(req: gr.Request) -> None:
         switches.stop(req.session_hash)
 
+    run.click(lambda: gr.update(interactive=True), None, cancel, api_name=False, queue=False)
     run.click(evaluate, [suite, limit, think], [summary, rows_view, shown_runs], api_name="evaluate",
-              concurrency_id="evaluations", concurrency_limit=1)
+              concurrency_id="evaluations", concurrency_limit=1).then(
+        lambda: gr.update(interactive=False), None, cancel, api_name=False, queue=False)
     # Queued (so it knows its session) but never waiting behind the evaluation it cancels.
     cancel.click(cancel_run, None, None, api_name=False, concurrency_limit=None)
     rows_view.select(show_task, shown_runs, detail, api_name=False, concurrency_limit=None)

@@ -49,7 +49,7 @@ def status_line(result: ModelResult, waiting_for: str | None = None) -> str:
     """One line over a column: what this model is doing now, or how it ended."""
     r = result
     if r.status == Status.PENDING:
-        return f"⏳ Waiting: runs after {waiting_for} (one model at a time, so neither slows the other)" if waiting_for else "⏳ Starting…"
+        return f"◷ Waiting: runs after {waiting_for} (one model at a time, so neither slows the other)" if waiting_for else "◷ Starting…"
     if r.status == Status.RUNNING:
         n = len(r.token_times)
         # The engine's one definition of decode speed (engine.timing), on the arrivals so far.
@@ -58,9 +58,9 @@ def status_line(result: ModelResult, waiting_for: str | None = None) -> str:
         return f"▶ Generating: {n} tokens{speed}" if n else "▶ Generating: waiting for the first token"
     if r.status == Status.STOPPED:
         if r.metrics is None and not r.token_times:  # stopped while it waited its turn: it never ran
-            return "⏹ Not run: stopped before it started"
+            return "■ Not run: stopped before it started"
         tokens = r.metrics.output_tokens if r.metrics else len(r.token_times)
-        return f"⏹ Stopped by you after {tokens} tokens: the answer is partial"
+        return f"■ Stopped by you after {tokens} tokens: the answer is partial"
     if r.status == Status.ERROR:
         return "⚠ Error: see below"
     if r.status == Status.SKIPPED:

@@ -29,9 +29,10 @@ def _rows(state: ComparisonResult) -> list[tuple[str, str | None, int, dict]]:
         return {k: (fn(m) if m else None) for k, m in met.items()}
 
     speed = {k: (m.decode_tok_s if m and m.output_tokens >= MIN_TOKENS_FOR_SPEED else None) for k, m in met.items()}
+    thought = any(m and m.thinking_tokens for m in met.values())  # else the first answer token is the first token
     return [
         ("time to first token (s)", LOWER, 3, each(lambda m: m.ttft_s)),
-        ("time to first answer token (s)", LOWER, 3, each(lambda m: m.ttft_answer_s)),
+        *([("time to first answer token (s)", LOWER, 3, each(lambda m: m.ttft_answer_s))] if thought else []),
         # The visitor's own wait (engine.timing): queue, checks, the model before it, its own start.
         ("first token after you clicked (s)", None, 3, each(lambda m: m.waited_s)),
         ("decode speed (tok/s)", HIGHER, 1, speed),
@@ -66,20 +67,69 @@ def _cell(value, digits: int) -> str:
     return plain(value) if isinstance(value, str) else f"{value:.{digits}f}"
 
 
+def not_comparable(state: ComparisonResult) -> str | None:
+    """Why the two models' figures do not compare, or None where they do: both answers ran to the
+    end, and both models were sent the same inputs (a model that processed audio the other never
+    heard did more work before its first token)."""
+    unfinished = [LABELS[k] for k in SIDES if state.results[k].status != Status.DONE]
+    if unfinished:
+        return f"{' and '.join(unfinished)} did not run to the end, so the figures are not compared"
+    skipped = {k: [s.input for s in state.results[k].skipped_inputs] for k in SIDES}
+    if len({tuple(v) for v in skipped.values()}) > 1:
+        key = next(k for k in SIDES if skipped[k])
+        return (f"{LABELS[key]} was not sent {plain(', '.join(skipped[key]))}, so the two models answered different "
+                "inputs and their times are not compared")
+    return None
+
+
+def _times(a: float | None, b: float | None) -> float | None:
+    return max(a, b) / min(a, b) if a and b and min(a, b) > 0 else None
+
+
+def verdict(state: ComparisonResult) -> str:
+    """The figures in words, saying only what they support: who began answering sooner, who
+    decoded faster, whose answer was longer (differences under 10% are "about the same")."""
+    reason = not_comparable(state)
+    if reason:
+        return f"**No verdict:** {reason}."
+    m = {k: state.results[k].metrics for k in SIDES}
+    parts = []
+    first = {k: m[k].ttft_s for k in SIDES}
+    ratio = _times(*first.values())
+    if ratio is not None:
+        sooner = min(first, key=first.get)
+        parts.append(f"{LABELS[sooner]} began answering {ratio:.1f}× sooner" if ratio >= 1.1
+                     else "both began answering within 10% of each other")
+    speeds = {k: m[k].decode_tok_s for k in SIDES if m[k].output_tokens >= MIN_TOKENS_FOR_SPEED}
+    ratio = _times(*speeds.values()) if len(speeds) == len(SIDES) else None
+    if ratio is not None:
+        faster = max(speeds, key=speeds.get)
+        parts.append(f"{LABELS[faster]} decoded {ratio:.1f}× faster" if ratio >= 1.1 else "both decoded at about the same speed")
+    lengths = {k: m[k].answer_tokens for k in SIDES}
+    ratio = _times(*lengths.values())
+    if ratio is not None and ratio >= 1.1:
+        longer = max(lengths, key=lengths.get)
+        parts.append(f"{LABELS[longer]}'s answer was {ratio:.1f}× longer")
+    if any(x.contended for x in m.values()):
+        parts.append("the timings are contended (see below)")
+    return "**Verdict:** " + ("; ".join(parts) + "." if parts else "too few tokens to compare.")
+
+
 def comparison_table(state: ComparisonResult, columns: dict[str, str] | None = None) -> str:
-    """Both models' figures in one aligned table: metrics as rows, the models as columns, the
-    better value starred where both ran to the end (a stopped or failed answer is not compared).
+    """The verdict in words, then both models' figures in one aligned table: metrics as rows, the
+    models as columns, the better value starred only where the figures compare (not_comparable).
 
     `columns` (side -> heading, in column order) where the page shows the sides otherwise than as
     Gemma then Qwen, such as the Arena's "Model A: …" first."""
     if not any(state.results[k].metrics for k in SIDES):
         return " "
     columns = columns or {k: LABELS[k] for k in SIDES}
-    comparable = all(state.results[k].status == Status.DONE for k in SIDES)
+    why_not = not_comparable(state)
+    comparable = why_not is None
     position = {k: ("ran first" if i == 0 else "ran second") if state.mode == "sequential" else "ran at once"
                 for i, k in enumerate(state.order)}
     head = [f"{heading} ({position.get(k, 'not run')})" for k, heading in columns.items()]
-    lines = ["| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(columns)]
+    lines = [verdict(state), "", "| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(columns)]
     lines.append("| status | " + " | ".join(status_word(state.results[k]) for k in columns) + " |")
     for name, better, digits, values in _rows(state):
         cells = {k: _cell(values[k], digits) for k in SIDES}
@@ -88,7 +138,7 @@ def comparison_table(state: ComparisonResult, columns: dict[str, str] | None = N
             best = (min if better == LOWER else max)(numbers, key=numbers.get)
             cells[best] += f" {BETTER}"
         lines.append(f"| {name} | " + " | ".join(cells[k] for k in columns) + " |")
-    notes = [f"{BETTER} the better value (compared only when both answers ran to the end)."]
+    notes = [f"{BETTER} the better value." if comparable else f"No {BETTER}: {why_not}."]
     if len(_lengths(state)) > 1:
         notes.append("The answers differ in length: compare the totals per output token, not the totals.")
     metrics = [state.results[k].metrics for k in SIDES if state.results[k].metrics]

@@ -9,7 +9,7 @@ import gradio as gr
 from engine.results import ComparisonResult
 from models.families import LABELS, SIDES
 
-from .charts import FIRST_TOKEN_BARS, first_token_rows, token_curve_rows
+from .charts import COLOUR_MAP, FIRST_TOKEN_BARS, first_token_rows, token_curve_rows
 
 BAR_COLUMNS, CURVE_COLUMNS = ["bar", "seconds", "model"], ["seconds", "tokens", "model"]
 
@@ -47,12 +47,12 @@ def comparison_views(height: int = 320) -> tuple:
     table = gr.Markdown(" ", elem_id="comparison-table")
     with gr.Row():
         first = gr.BarPlot(
-            value=None, x="bar", y="seconds", color="model", sort=FIRST_TOKEN_BARS,
-            label="Time to first token (seconds from each model's call, lower is better)", x_title=" ",
-            x_label_angle=-20, height=height, elem_id="first-token-chart",
+            value=None, x="bar", y="seconds", color="model", sort=FIRST_TOKEN_BARS, color_map=COLOUR_MAP,
+            label="First token: from each model's call, and from your click (seconds, lower is better)", x_title=" ",
+            x_label_angle=-30, height=height, elem_id="first-token-chart",
         )
         curve = gr.LinePlot(
-            value=None, x="seconds", y="tokens", color="model",
+            value=None, x="seconds", y="tokens", color="model", color_map=COLOUR_MAP,
             label="Tokens over time (steeper is faster; each line ends where its answer did)",
             x_title="seconds from the model's call", height=height, elem_id="tokens-chart",
         )
