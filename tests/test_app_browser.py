@@ -92,12 +92,12 @@ def test_video_example_plays_and_runs(server, page):
     page.goto(server.url)
     page.get_by_text("How many balls cross the black vertical line?").first.click()
     expect(page.locator("#video video")).to_have_count(1, timeout=30_000)
+    page.wait_for_function("document.querySelector('#video video').readyState >= 1", timeout=30_000)
+    assert page.get_by_text("Video not playable").count() == 0, "the browser could not play the sample video"
     page.locator("#compare").click()
     for key in ("gemma", "qwen"):
         expect(page.locator(f"#{key}-details")).to_contain_text("frames sampled", timeout=120_000)
-    assert page.get_by_text("Video not playable").count() == 0, "the browser could not play the sample video"
-    ready = page.eval_on_selector("#video video", "v => v.readyState")
-    assert ready >= 1, "the preview loaded no video data"
+    expect(page.locator("#video video")).to_have_count(0)  # sent: the attachment is cleared
 
 
 def test_a_crafted_answer_loads_nothing_and_draws_no_form(page, tmp_path, replica_dirs):
@@ -301,6 +301,13 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
         assert qwen["x"] < 390, "the second answer's edge is in view, one swipe away"
         clipped = page.eval_on_selector("#examples", "e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'visible'")
         assert not clipped, "the examples table is clipped instead of scrolling"
+        # Tapping Compare brings the answers into view (they start far below the composer).
+        assert page.locator("#gemma-status").bounding_box()["y"] > 844
+        page.locator("#prompt textarea").fill("Hello")
+        compare.tap()
+        page.wait_for_function("(() => { const r = document.querySelector('#gemma-status').getBoundingClientRect();"
+                               " return r.top >= 0 && r.top < innerHeight / 2; })()", timeout=60_000)
+        expect(page.locator("#gemma-status")).to_contain_text("Done in", timeout=120_000)
         browser.close()
 
 

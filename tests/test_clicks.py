@@ -13,7 +13,7 @@ from engine.slots import ModelSlots
 from modalities.request import IDENTICAL
 from ui.arena import ArenaTab
 from ui.compare import CompareTab
-from ui.session import Conversation
+from ui.session import Checked, Conversation
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_compare_runs_what_its_check_validated(sides, validations):
     values = dict(prompt="Describe it.", image_files=[str(SAMPLES / "chart.png")], video_file=None, audio_file=None,
                   system="", max_new_tokens=4, temperature=0.0, top_p=1.0, seed=0, thinking=False, sampling=IDENTICAL,
                   draft=False)
-    *_, checked = tab.check(*values.values())
+    checked = next(out for out in tab.check(*values.values()) if isinstance(out, Checked))
     assert len(validations) == 1
     final = _last(tab.compare(*values.values(), Conversation(), checked, gr.Request(session_hash="one")))
     assert len(validations) == 1, "the comparison validated (and decoded) its inputs again"
@@ -59,7 +59,7 @@ def test_a_blind_round_runs_what_its_check_validated(sides, validations, tmp_pat
         tab.build()
     values = dict(prompt="Which is it?", image_files=[str(SAMPLES / "chart.png")], video_file=None, audio_file=None,
                   thinking=False, max_new_tokens=4)
-    *_, checked = tab.check(*values.values())
+    checked = next(out for out in tab.check(*values.values()) if isinstance(out, Checked))
     final = _last(tab.blind_compare(*values.values(), checked, gr.Request(session_hash="one")))
     assert len(validations) == 1, "the round validated (and decoded) its inputs again"
     blind = final[tab.pending]

@@ -39,6 +39,8 @@ from .views import answer_columns, chart_values, comparison_views, empty_charts
 log = logging.getLogger(__name__)
 CHECKING = "◷ Checking the inputs…"
 WAITING_TURN = "◷ Waiting for its turn on the models…"
+SHOW_ANSWERS_ON_A_PHONE = """() => { if (matchMedia('(max-width: 640px)').matches)
+  document.querySelector('#answers')?.scrollIntoView({behavior: 'smooth', block: 'start'}); }"""
 
 
 class CompareTab:
@@ -138,6 +140,8 @@ class CompareTab:
                 show_progress="hidden")
             check.failure(lambda: [" "] * len(statuses), None, statuses, api_name=False, queue=False,
                           show_progress="hidden")
+            # On a phone the answers are far below the composer: a passing check brings them into view.
+            check.success(None, None, None, js=SHOW_ANSWERS_ON_A_PHONE, api_name=False, queue=False)
             check.success(
                 self.compare, [*self.fields.values(), self.session, self.checked], outputs, api_name=api_name,
                 concurrency_id=MODELS_QUEUE, show_progress="hidden",

@@ -12,6 +12,7 @@ from models.families import LABELS, SIDES
 from .charts import COLOUR_MAP, FIRST_TOKEN_BARS, first_token_rows, token_curve_rows
 
 BAR_COLUMNS, CURVE_COLUMNS = ["bar", "seconds", "model"], ["seconds", "tokens", "model"]
+LEGEND = ", ".join(f"{LABELS[k]} {name}" for k, name in zip(SIDES, ("blue", "purple")))  # ui.charts.COLOURS
 
 
 def answer_columns(height: int = 420) -> tuple[dict, dict, dict]:
@@ -41,20 +42,23 @@ def _frame(rows: list[dict], columns: list[str]):
     return pd.DataFrame(rows, columns=columns).astype(numeric)
 
 
-def comparison_views(height: int = 320) -> tuple:
+def comparison_views(height: int = 360) -> tuple:
     """Under both answers: one aligned table of both models' figures, and two charts that each
     read on their own axis (first tokens in seconds; tokens over time, whose slope is the speed)."""
     table = gr.Markdown(" ", elem_id="comparison-table")
     with gr.Row():
         first = gr.BarPlot(
+            # No legend: Gradio draws it under the plot, where the card cuts it off; each bar's label
+            # names its model, and each model has its column's colour.
             value=None, x="bar", y="seconds", color="model", sort=FIRST_TOKEN_BARS, color_map=COLOUR_MAP,
-            label="First token: from each model's call, and from your click (seconds, lower is better)", x_title=" ",
+            colors_in_legend=[],
+            label="First token, from each model's call and from your click (s, lower is better)", x_title=" ",
             x_label_angle=-30, height=height, elem_id="first-token-chart",
         )
         curve = gr.LinePlot(
-            value=None, x="seconds", y="tokens", color="model", color_map=COLOUR_MAP,
-            label="Tokens over time (steeper is faster; each line ends where its answer did)",
-            x_title="seconds from the model's call", height=height, elem_id="tokens-chart",
+            value=None, x="seconds", y="tokens", color="model", color_map=COLOUR_MAP, colors_in_legend=[],
+            label=f"Tokens over time ({LEGEND}): steeper is faster",
+            x_title="seconds from the model's call", x_label_angle=-30, height=height, elem_id="tokens-chart",
         )
     return table, first, curve
 
