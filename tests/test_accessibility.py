@@ -46,6 +46,9 @@ def test_every_tab_passes_axe(page, tmp_path, replica_dirs):
         page.wait_for_selector("#compare")
         page.wait_for_timeout(1000)
         assert serious_violations(page) == [], "Compare page, fresh"
+        # Each answer log is announced by its model's name, not as Gradio's "chatbot conversation".
+        for key, name in (("gemma", "Gemma 4 answer"), ("qwen", "Qwen 3.5 answer")):
+            expect(page.locator(f"#{key}-chat [role='log']")).to_have_attribute("aria-label", name)
         # Tabbing onto a model picker leaves it closed; the arrow keys open it.
         picker = page.get_by_label("Gemma 4 model")
         for _ in range(40):

@@ -1,10 +1,11 @@
 """Where Gradio's defaults fall short of WCAG AA (axe-core's serious findings): colours and names.
 
 `CSS` darkens text and buttons that fall below 4.5:1 contrast on white (the upload zones'
-"- or -", the footer links, the primary and stop buttons), and lays the answers out for a phone. `JS` runs once per page: it gives the
-upload zones an accessible name that contains their visible text, an allowed role to the empty
-placeholders that carry an aria-label, and makes a button inside another control inert (the
-arrow in a thinking block's title); again whenever Gradio redraws them. It also keeps a model
+"- or -", the footer links, the primary and stop buttons), and lays the answers out for a phone.
+`JS` runs once per page: it gives the upload zones an accessible name that contains their
+visible text, an allowed role to the empty placeholders that carry an aria-label, names each
+answer log after its model, and makes a button inside another control inert (the arrow in a
+thinking block's title); again whenever Gradio redraws them. It also keeps a model
 picker reached with Tab from opening (and selecting its text) until the visitor asks.
 """
 
@@ -41,6 +42,11 @@ JS = """
       if (text && el.getAttribute('aria-label') !== text) el.setAttribute('aria-label', text);
     });
     document.querySelectorAll('div.empty[aria-label]:not([role])').forEach((el) => el.setAttribute('role', 'img'));
+    // Each answer log is named after its model (Gradio names every one "chatbot conversation").
+    document.querySelectorAll('[role="log"][aria-label="chatbot conversation"]').forEach((el) => {
+      const label = el.closest('.block')?.querySelector('[data-testid="block-label"]')?.innerText.trim();
+      if (label) el.setAttribute('aria-label', label);
+    });
     // A control inside a control (a thinking block's arrow in its title, an upload button in its
     // zone): the outer one does the job, so the inner one is made inert (clicks reach the outer).
     document.querySelectorAll('[role="button"] button:not([inert])').forEach((el) => el.setAttribute('inert', ''));
