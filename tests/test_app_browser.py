@@ -285,6 +285,33 @@ def test_stop_is_seen_in_the_page_at_once(page, tmp_path, replica_dirs):
         fake.close()
 
 
+def test_a_replayed_comparison_draws_both_charts_in_each_models_colour(page, tmp_path, sides):
+    """The charts start empty when a replay begins and fill when it ends: every mark still gets its
+    model's colour (a chart first drawn empty once kept no colours at all)."""
+    from playwright.sync_api import expect
+
+    from conftest import request
+    from engine.comparator import Comparator
+    from modalities.request import GenerationSettings
+    from recording.session import Recorder
+    from ui.charts import COLOURS
+
+    result = Comparator(sides).run(request("Hi", GenerationSettings(max_new_tokens=12, temperature=0.0)))
+    Recorder(tmp_path / "session").record(result)
+    srv = AppServer("--replay", str(tmp_path / "session"), tiny=False, log=tmp_path / "app.log").wait_ready()
+    try:
+        page.goto(srv.url)
+        page.locator("#play").click()
+        expect(page.locator("#comparison-table")).to_contain_text("time to first token", timeout=60_000)
+        for chart, mark, attribute in (("#first-token-chart", "g.mark-rect path", "fill"),
+                                       ("#tokens-chart", "g.mark-line path", "stroke")):
+            expect(page.locator(f"{chart} {mark}")).not_to_have_count(0, timeout=30_000)
+            colours = page.eval_on_selector_all(f"{chart} {mark}", f"els => els.map(e => e.getAttribute('{attribute}'))")
+            assert set(colours) == set(COLOURS.values()), (chart, colours)
+    finally:
+        srv.stop()
+
+
 def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(server):
     from playwright.sync_api import expect, sync_playwright
 

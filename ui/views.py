@@ -34,9 +34,16 @@ def answer_columns(height: int = 420) -> tuple[dict, dict, dict]:
 
 
 def _frame(rows: list[dict], columns: list[str]):
-    """Chart rows as a frame; an empty frame, not None, so resetting a chart leaves it drawable."""
+    """Chart rows as a frame; an empty frame, not None, so resetting a chart leaves it drawable.
+
+    Every frame names both models, a model without figures in a row with no values (drawn as
+    nothing): the chart fixes its colours from the models in the first frame it draws, so a
+    chart first drawn empty (a reset, a replay) would otherwise draw every later mark colourless."""
     import pandas as pd
 
+    missing = [LABELS[k] for k in SIDES if LABELS[k] not in {r["model"] for r in rows}]
+    rows = rows + [{c: (name if c == "model" else f"{name}: first token" if c == "bar" else None) for c in columns}
+                   for name in missing]
     # Typed even when empty: the chart takes each axis's kind (number or category) from the dtypes.
     numeric = {c: float for c in columns if c in ("seconds", "tokens")}
     return pd.DataFrame(rows, columns=columns).astype(numeric)
