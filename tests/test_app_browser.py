@@ -90,7 +90,7 @@ def test_video_example_plays_and_runs(server, page):
     from playwright.sync_api import expect
 
     page.goto(server.url)
-    page.get_by_text("How many balls cross the black vertical line?").first.click()
+    page.locator("#examples").get_by_text("Count in a video · video").click()
     expect(page.locator("#video video")).to_have_count(1, timeout=30_000)
     page.wait_for_function("document.querySelector('#video video').readyState >= 1", timeout=30_000)
     assert page.get_by_text("Video not playable").count() == 0, "the browser could not play the sample video"
@@ -203,7 +203,8 @@ def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_
     expect(page.locator("#gemma-chat")).to_contain_text("First question")
 
     # An example starts a new conversation: turn 1, with its own inputs only.
-    page.get_by_text("A train leaves at 14:05").first.click()
+    page.locator("#examples").get_by_text("Text only, with thinking · text · thinking").click()
+    expect(page.locator("#prompt textarea")).to_have_value(re.compile(r"^A train leaves at 14:05"))
     expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
     expect(page.locator("#upload-error")).not_to_contain_text("fake.png")
     page.locator("#compare").click()
@@ -328,6 +329,8 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
         assert qwen["x"] < 390, "the second answer's edge is in view, one swipe away"
         clipped = page.eval_on_selector("#examples", "e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'visible'")
         assert not clipped, "the examples table is clipped instead of scrolling"
+        chips = page.locator("#examples").get_by_text("Read a chart · image")
+        assert chips.bounding_box()["y"] < 844, "the examples are not on the first screen"
         # Tapping Compare brings the answers into view (they start far below the composer).
         assert page.locator("#gemma-status").bounding_box()["y"] > 844
         page.locator("#prompt textarea").fill("Hello")
@@ -335,6 +338,11 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
         page.wait_for_function("(() => { const r = document.querySelector('#gemma-status').getBoundingClientRect();"
                                " return r.top >= 0 && r.top < innerHeight / 2; })()", timeout=60_000)
         expect(page.locator("#gemma-status")).to_contain_text("Done in", timeout=120_000)
+        # The Arena's two answers too: side by side, the vote buttons right under them.
+        page.get_by_role("tab", name="Arena (blind)").click()
+        a, b = (page.locator(f"#model-{p}-chat").bounding_box() for p in "ab")
+        assert abs(a["y"] - b["y"]) < 5 and b["x"] < 390, "the Arena's answers are stacked"
+        assert page.locator("#vote-a").bounding_box()["y"] < a["y"] + a["height"] + 200, "the votes are far below"
         browser.close()
 
 

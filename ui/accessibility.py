@@ -22,12 +22,13 @@ button.primary, button.primary:hover { background: #b93d0b !important; border-co
 /* Each model's column header in the colour of its marks in the charts (ui.charts.COLOURS). */
 #gemma-status { border-left: 6px solid #1a5fb4; padding-left: 8px; }
 #qwen-status { border-left: 6px solid #813d9c; padding-left: 8px; }
-/* On a phone the two answers sit side by side in a strip that snaps: one swipe apart, the
-   other column's edge always in view; the examples table scrolls instead of being clipped. */
+/* On a phone the two answers (Compare's and the Arena's) sit side by side in a strip that snaps:
+   one swipe apart, the other column's edge always in view, the vote buttons right under them;
+   the examples scroll instead of being clipped. */
 @media (max-width: 640px) {
-  #composer { order: -2; } #input-error { order: -1; }  /* the prompt and Compare above the model pickers */
-  #answers { flex-wrap: nowrap !important; overflow-x: auto; scroll-snap-type: x mandatory; gap: 8px; }
-  #answers > .column { min-width: 86vw !important; scroll-snap-align: start; }
+  #composer { order: -2; } #input-error, #examples { order: -1; }  /* the prompt, Compare and the examples above the model pickers */
+  #answers, #arena-answers { flex-wrap: nowrap !important; overflow-x: auto; scroll-snap-type: x mandatory; gap: 8px; }
+  #answers > .column, #arena-answers > .column { min-width: 86vw !important; scroll-snap-align: start; }
   #examples { overflow-x: auto; max-width: 100%; }
 }
 """

@@ -31,7 +31,7 @@ from .table import comparison_table
 from .pickers import ModelPickers
 from .public import scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, Conversation, StopSwitches, visitor_id
-from .examples import examples_rows
+from .examples import examples_labels, examples_rows
 from .settings import settings_panel
 from .uploads import file_paths
 from .views import answer_columns, chart_values, comparison_views, empty_charts
@@ -61,6 +61,14 @@ class CompareTab:
         self.session = gr.State(Conversation())
         self.pickers = ModelPickers(self.slots, self.lock_models, self.budget, self.behind_proxy)
         self.pickers.build()
+        # The attachments are made first and placed below (render): the example chips under the
+        # prompt fill them.
+        self.images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="images",
+                              render=False)
+        self.video = gr.Video(label="Video", sources=["upload"], elem_id="video", render=False)
+        self.audio = gr.Audio(label="Audio", sources=["upload", "microphone"], type="filepath", elem_id="audio",
+                              render=False)
+        self.thinking = gr.Checkbox(label="Thinking mode", value=False, render=False)
         # The composer and its buttons first, so on a phone Compare is right under the prompt.
         with gr.Row(elem_id="composer"):
             # One line that grows: Enter sends, Shift+Enter starts a new line (Gradio's rule for lines=1).
@@ -75,16 +83,20 @@ class CompareTab:
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False)
                     clear_btn = gr.Button("Clear", elem_id="clear")
         self.input_error = gr.Markdown(" ", elem_id="input-error")
+        # Examples as named chips right under the prompt: a click fills the composer, and starts a new conversation.
+        examples = gr.Examples(
+            examples_rows(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples",
+            example_labels=examples_labels(), elem_id="examples",
+        )
         with gr.Row():
             with gr.Column(scale=3):
                 with gr.Row(elem_id="uploads"):
-                    self.images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="images")
-                    self.video = gr.Video(label="Video", sources=["upload"], elem_id="video")
-                    self.audio = gr.Audio(label="Audio", sources=["upload", "microphone"], type="filepath", elem_id="audio")
+                    for attachment in (self.images, self.video, self.audio):
+                        attachment.render()
                 # A file's problem is said here when it is uploaded, before anything runs.
                 self.upload_error = gr.Markdown(" ", elem_id="upload-error")
             with gr.Column(scale=1):
-                self.thinking = gr.Checkbox(label="Thinking mode", value=False)
+                self.thinking.render()
                 most = self.gpu_budget.max_new_tokens(local_sides(self.slots.comparator.sides)) or 4096
                 settings = settings_panel(most, self.draft_default)
                 self.sampling, self.system, self.max_new_tokens = (settings[k] for k in ("sampling", "system",
@@ -105,10 +117,6 @@ class CompareTab:
                 )
                 zip_btn = gr.Button("Download your comparisons (.zip)", elem_id="zip")
                 zip_file = gr.File(label="Your comparisons", interactive=False, elem_id="zip-file")
-        examples = gr.Examples(
-            examples_rows(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples",
-            elem_id="examples",
-        )
 
         # --- wiring ---------------------------------------------------------------------------
         # The raw result stays the last value an API caller gets; the composer's fields before it

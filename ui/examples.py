@@ -9,6 +9,19 @@ from pathlib import Path
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
 
+def _examples() -> list[dict]:
+    return json.loads((SAMPLES / "examples.json").read_text())
+
+
+def examples_labels() -> list[str]:
+    """Each example's chip: its name and the kinds of input it sends."""
+    labels = []
+    for e in _examples():
+        kinds = [k for k, field in (("image", "images"), ("video", "video"), ("audio", "audio")) if e.get(field)]
+        labels.append(f"{e['name']} · {', '.join(kinds) or 'text'}" + (" · thinking" if e.get("thinking") else ""))
+    return labels
+
+
 def examples_rows() -> list[list]:
     """Each example as the Compare tab's Examples rows: prompt, images, video, audio, thinking."""
     root = SAMPLES.parent
@@ -20,5 +33,5 @@ def examples_rows() -> list[list]:
             str(root / e["audio"]) if e.get("audio") else None,
             bool(e.get("thinking", False)),
         ]
-        for e in json.loads((SAMPLES / "examples.json").read_text())
+        for e in _examples()
     ]
