@@ -83,10 +83,11 @@ def frames(
     yield {s: (r.text, r.thinking, True) for s, r in results.items()}
 
 
-def label(entry: Recorded) -> str:
-    """What every replayed comparison is marked with: it is a recording, from when and where."""
+def label(entry: Recorded, name: Callable[[str], str] = str) -> str:
+    """What every replayed comparison is marked with: it is a recording, from when and where, and
+    of which models (each source as `name` puts it)."""
     env = entry.result.environment
     models = env.get("models", {})
-    ids = " vs ".join(str(models.get(s, {}).get("source")) for s in SIDES)
+    ids = " vs ".join(name(str(models.get(s, {}).get("source"))) for s in SIDES)
     gpu = env.get("gpu") or "no GPU (CPU)"
     return f"Recording from {entry.recorded_at or 'an unknown date'} on {gpu}: {ids}"

@@ -358,6 +358,9 @@ def test_every_open_page_sees_a_model_another_visitor_loaded(page, tmp_path, rep
     try:
         page.goto(srv.url)
         expect(page.locator("#gemma-info")).to_contain_text(replica_dirs[0].name)
+        # The pickers name each model as a person reads it; its id stays in the line under it.
+        expect(page.get_by_label("Gemma 4 model")).to_have_value("Gemma 4 E2B/E4B · offline replica")
+        expect(page.get_by_label("Qwen 3.5 model")).to_have_value("Qwen 3.5 4B+ · offline replica")
         Client(srv.url, verbose=False).predict(copy.name, api_name="/load_gemma")  # visitor B
         expect(page.locator("#gemma-info")).to_contain_text(copy.name, timeout=20_000)
         expect(page.get_by_label("Gemma 4 model")).to_have_value(copy.name)

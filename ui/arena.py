@@ -32,7 +32,7 @@ from .uploads import file_paths
 from .format import user_message
 from .table import comparison_table
 from .markup import plain, to_html
-from .public import public_name, scrubber
+from .public import friendly_name, public_name, scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, StopSwitches, client_address, visitor_id
 
 INTRO = (
@@ -77,10 +77,16 @@ def reveal_columns(blind: BlindRound) -> dict[str, str]:
     return {blind.side(p): f"Model {p}: {LABELS[blind.side(p)]}" for p in POSITIONS}
 
 
+def _named(side: dict) -> str:
+    """A revealed side as a person reads it: its family always, then which checkpoint."""
+    name = friendly_name(side["source"]) or ""
+    return name if name.startswith(side["model"]) else f"{side['model']} · {name}"
+
+
 def reveal_markdown(blind: BlindRound) -> str:
     shown = reveal(blind)
     lines = [
-        f"- **Model {p}** was **{shown[p]['model']}**: {plain(public_name(shown[p]['source']))}"
+        f"- **Model {p}** was **{plain(_named(shown[p]))}** ({plain(public_name(shown[p]['source']))})"
         + (f" (revision `{shown[p]['revision'][:12]}`)" if shown[p]["revision"] else "")
         for p in POSITIONS
     ]
@@ -274,7 +280,7 @@ class ArenaTab:
             gr.Warning(str(e))
         revealed = reveal(blind)
         out = {
-            self.statuses[p]: f"**Model {p} was {revealed[p]['model']}** · {plain(public_name(revealed[p]['source']))}"
+            self.statuses[p]: f"**Model {p} was {plain(_named(revealed[p]))}**"
             for p in POSITIONS
         }
         public = scrubber(self.slots, blind.result.environment).view

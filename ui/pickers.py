@@ -21,7 +21,7 @@ from models.registry import PRESETS
 
 from .format import model_info_markdown
 from .markup import plain
-from .public import public_name, scrubber
+from .public import friendly_name, public_name, scrubber
 from .session import client_address, visitor_id
 
 # How often an open page re-reads which models are loaded (COMPARE_MODELS_REFRESH_S).
@@ -49,6 +49,12 @@ class ModelPickers:
                     name = f"{public_name(source)} ({n})"
                 self.names[key][name] = source
 
+    def _choices(self, key: str) -> list[tuple[str, str]]:
+        """Each offered checkpoint as a person reads it ("Gemma 4 E4B"), sending back its public name."""
+        friendly = {name: friendly_name(source) for name, source in self.names[key].items()}
+        clashes = {f for f in friendly.values() if list(friendly.values()).count(f) > 1}
+        return [(name if label in clashes else label, name) for name, label in friendly.items()]
+
     def _name(self, key: str, source: str | None) -> str | None:
         return next((name for name, s in self.names[key].items() if s == source), public_name(source))
 
@@ -66,7 +72,7 @@ class ModelPickers:
             for key in SIDES:
                 with gr.Column(scale=2):
                     self.pickers[key] = gr.Dropdown(
-                        choices=list(self.names[key]),
+                        choices=self._choices(key),
                         value=self._name(key, self.slots.source(key)),
                         label=f"{LABELS[key]} model",
                         interactive=not self.lock_models,

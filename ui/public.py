@@ -1,7 +1,8 @@
 """What a visitor may see of the server: model names, never its folders, hosts or ports.
 
 A checkpoint is named to visitors by `public_name`: a hub id as it is (it is public), a folder by
-its own name, a served model by its name on the server. `Scrubber` is applied at the one edge
+its own name, a served model by its name on the server; where a person reads it at a glance
+(pickers, the Arena's reveal, a replay's label), by `friendly_name`. `Scrubber` is applied at the one edge
 where results become what a page or an API caller gets: every exact occurrence of a server-side
 name it knows (the offered and loaded checkpoints, their drafters, the servers' URLs) in any
 string of the value — a raw result, an error, a note — becomes its public name. Recordings,
@@ -25,6 +26,30 @@ def public_name(source: str | None) -> str | None:
     if source.startswith(("/", "./", "../", "~")) or Path(source).is_dir():
         return Path(source).name or source
     return source
+
+
+def friendly_name(source: str | None) -> str | None:
+    """A checkpoint as a visitor reads it at a glance: "Gemma 4 E4B", "Qwen 3.5 9B", "Gemma 4
+    E2B/E4B · offline replica"; any other folder or served model by its public name (its id,
+    kept in a tooltip and in the raw JSON)."""
+    import re
+
+    from models.families import LABELS
+    from models.registry import checkpoint
+    from models.tiny import REPLICAS
+
+    name = public_name(source)
+    if not name:
+        return name
+    if name in REPLICAS:
+        replica = REPLICAS[name]
+        kinds = replica.stands_for.split(":")[0].replace(", ", "/").replace(" and larger", "+")
+        return f"{LABELS[replica.family]} {kinds} · offline replica"
+    known = checkpoint(name)
+    if known is not None:
+        size = re.sub(r"^(gemma-4-|qwen3\.5-)|-it$", "", name.split("/")[-1], flags=re.I)
+        return f"{LABELS[known.family]} {size}"
+    return name
 
 
 class Scrubber:

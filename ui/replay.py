@@ -23,7 +23,7 @@ from recording.session import Recorded, Session
 
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 from .markup import plain
-from .public import Scrubber
+from .public import Scrubber, friendly_name
 from .format import assistant_messages, details_markdown, status_line, user_message
 from .table import comparison_table
 
@@ -101,7 +101,7 @@ def build_replay_demo(session: Session) -> gr.Blocks:
 
         def played(entry, pace):
             results = {k: r for k, r in entry.result.results.items() if k in SIDES}
-            heading = f"**{plain(label(entry))}**"
+            heading = f"**{plain(label(entry, friendly_name))}**"
             first, curve = empty_charts()  # filled when the replay ends
             yield {about: heading, table: " ", first_chart: first, curve_chart: curve, **attachments(entry),
                    **{details[k]: " " for k in SIDES}}
