@@ -13,7 +13,7 @@ from conftest import ROOT, SAMPLES
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (installed by .ci/run)")
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
+SCREENSHOT, PHONE_SCREENSHOT = ROOT / "docs" / "screenshot.png", ROOT / "docs" / "screenshot-phone.png"
 
 
 @pytest.fixture(scope="module")
@@ -338,6 +338,9 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
         page.wait_for_function("(() => { const r = document.querySelector('#gemma-status').getBoundingClientRect();"
                                " return r.top >= 0 && r.top < innerHeight / 2; })()", timeout=60_000)
         expect(page.locator("#gemma-status")).to_contain_text("Done in", timeout=120_000)
+        if os.environ.get("UPDATE_SCREENSHOT"):  # refreshes the README's phone screenshot
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(PHONE_SCREENSHOT))
         # The Arena's two answers too: side by side, the vote buttons right under them.
         page.get_by_role("tab", name="Arena (blind)").click()
         a, b = (page.locator(f"#model-{p}-chat").bounding_box() for p in "ab")
