@@ -268,3 +268,15 @@ def test_a_pair_asks_for_the_device_it_fits():
     assert size_for({"gemma": NS(loaded=None), "qwen": NS(loaded=NS(footprint_mb=50 * 1024))}) is None, "a served side"
     with pytest.raises(ValueError, match="more than a whole ZeroGPU device"):
         size_for(pair(100, 60))
+
+
+def test_fast_is_refused_on_zerogpu_with_the_reason():
+    """torch.compile does not run on ZeroGPU: --fast there is refused before anything loads."""
+    from types import SimpleNamespace as NS
+
+    from engine.sides import ModelOptions
+    from serve import on_zerogpu
+
+    said = []
+    assert on_zerogpu(NS(model_options=ModelOptions(fast=True), lock_models=False), said.append) is False
+    assert said and "--fast cannot run on ZeroGPU" in said[0] and "torch.compile" in said[0]
