@@ -38,6 +38,7 @@ class AppServer:
         self.proc = subprocess.Popen(
             [sys.executable, str(program), *(["--tiny"] if tiny else []), "--port", str(self.port), *args],
             cwd=cwd or ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True,  # its own process group: stop() ends whatever it started too
         )
         self.log_path = log
 
@@ -52,11 +53,22 @@ class AppServer:
         raise TimeoutError(f"app not up in {timeout} s:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        self.proc.terminate()
+        """End the app and every process it started (a ZeroGPU worker, forked from it, would
+        otherwise outlive it)."""
+        import signal
+
         try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(20)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            pass
+        except ProcessLookupError:
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # what is left of the group
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
         self._log.close()
 
 
