@@ -32,6 +32,7 @@ ON_ZEROGPU = os.environ.get("SPACES_ZERO_GPU", "").lower() in ("1", "t", "true")
 # What a ZeroGPU device holds: half an H200 ("large", 74.6 GB) by default, a whole one ("xlarge",
 # at twice the quota) when asked; the pair's weights plus room for their caches and activations.
 LARGE_GPU_GIB, XLARGE_GPU_GIB, HEADROOM_GIB = 69.5, 131.0, 8.0
+SLIDER_END = 4096  # the page's longest answer off ZeroGPU (the engine takes up to 32,768 by API)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ class GpuBudget:
         if not ON_ZEROGPU or not local_sides:
             return None
         return max(1, int((self.cap_s - self.fixed_s) * self.tokens_per_s / local_sides))
+
+    def slider_end(self, sides) -> int:
+        """Where the page's max-new-tokens slider ends: at what one call may ask for on ZeroGPU,
+        else at SLIDER_END."""
+        return self.max_new_tokens(local_sides(sides)) or SLIDER_END
 
     def call(self, comparator, request: CompareRequest, inputs: Inputs, stop: StopFlag, **fields) -> GpuCall:
         """The call for `request`; InputError where its answers could not fit the GPU time one call may ask for."""

@@ -17,7 +17,7 @@ import gradio as gr
 
 from engine import gpu
 from engine.allowance import VisitorBudget
-from engine.gpu import GpuBudget, local_sides
+from engine.gpu import GpuBudget
 from engine.results import ComparisonResult, Status
 from engine.slots import ModelSlots
 from modalities.errors import InputError
@@ -131,7 +131,7 @@ class ArenaTab:
             with gr.Column():
                 self.thinking = gr.Checkbox(label="Thinking mode", value=False, elem_id="arena-thinking")
                 # No shorter than a vote needs: an answer cut below it could never be voted on.
-                most = self.gpu_budget.max_new_tokens(local_sides(self.slots.comparator.sides)) or 4096
+                most = self.gpu_budget.slider_end(self.slots.comparator.sides)
                 self.max_new_tokens = gr.Slider(max(1, self.book.policy.min_tokens), most,
                                                 value=min(GenerationSettings().max_new_tokens, most), step=1,
                                                 label="Max new tokens", elem_id="arena-max-new-tokens")

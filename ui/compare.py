@@ -14,10 +14,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from engine.results import ComparisonResult, Status
 from engine import gpu
 from engine.allowance import VisitorBudget
-from engine.gpu import GpuBudget, local_sides
+from engine.gpu import GpuBudget
+from engine.results import ComparisonResult, Status
 from engine.slots import ModelSlots
 from modalities.errors import InputError
 from modalities.request import IDENTICAL, CompareRequest, GenerationSettings, number
@@ -25,14 +25,14 @@ from models.families import LABELS, SIDES
 
 from recording.session import Recorder, RecordingFailed
 
-from .markup import plain
+from .examples import examples_labels, examples_rows
 from .format import assistant_messages, details_markdown, status_line, turn_line, user_message
-from .table import comparison_table
+from .markup import plain
 from .pickers import ModelPickers
 from .public import scrubber
 from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, Conversation, StopSwitches, visitor_id
-from .examples import examples_labels, examples_rows
 from .settings import settings_panel
+from .table import comparison_table
 from .uploads import file_paths
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
@@ -97,12 +97,9 @@ class CompareTab:
                 self.upload_error = gr.Markdown(" ", elem_id="upload-error")
             with gr.Column(scale=1):
                 self.thinking.render()
-                most = self.gpu_budget.max_new_tokens(local_sides(self.slots.comparator.sides)) or 4096
-                settings = settings_panel(most, self.draft_default)
-                self.sampling, self.system, self.max_new_tokens = (settings[k] for k in ("sampling", "system",
-                                                                                         "max_new_tokens"))
-                self.temperature, self.top_p, self.seed, self.draft = (settings[k] for k in ("temperature", "top_p",
-                                                                                             "seed", "draft"))
+                s = settings_panel(self.gpu_budget.slider_end(self.slots.comparator.sides), self.draft_default)
+                self.sampling, self.system, self.max_new_tokens = s["sampling"], s["system"], s["max_new_tokens"]
+                self.temperature, self.top_p, self.seed, self.draft = s["temperature"], s["top_p"], s["seed"], s["draft"]
         self.turn = gr.Markdown(turn_line(0), elem_id="turn")
         self.chats, self.details, self.statuses = answer_columns()
         self.table, self.first_chart, self.curve_chart = comparison_views()
