@@ -315,6 +315,35 @@ def test_a_replayed_comparison_draws_both_charts_in_each_models_colour(page, tmp
         srv.stop()
 
 
+def test_stop_works_on_the_first_comparison_of_a_fresh_page(tmp_path):
+    """Twenty freshly opened pages, each one's first comparison: Stop is enabled while a column generates,
+    and pressing it ends the comparison (a slow served Gemma keeps it generating)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from fake_openai import FakeOpenAI
+
+    fake = FakeOpenAI("word " * 400, seconds_per_chunk=0.05)
+    srv = AppServer("--gemma-endpoint", f"{fake.url}/v1", "--gemma", fake.model, log=tmp_path / "app.log").wait_ready()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            for _ in range(20):
+                page = browser.new_page(viewport={"width": 1400, "height": 1500})
+                page.goto(srv.url)
+                page.locator("#prompt textarea").fill("Write at length.")
+                page.locator("#compare").click()
+                expect(page.locator("#gemma-chat")).to_contain_text("word", timeout=60_000)
+                expect(page.locator("#stop")).to_be_enabled()
+                page.locator("#stop").click()
+                expect(page.locator("#gemma-status")).to_contain_text("Stopped by you", timeout=30_000)
+                expect(page.locator("#stop")).to_be_disabled(timeout=30_000)
+                page.close()
+            browser.close()
+    finally:
+        srv.stop()
+        fake.close()
+
+
 def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(server):
     from playwright.sync_api import expect, sync_playwright
 
