@@ -19,6 +19,8 @@ button.primary, button.primary:hover { background: #b93d0b !important; border-co
   background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important;
 }
 #stop:disabled { background: #6b6b73 !important; border-color: #6b6b73 !important; }
+/* The audio player's times and speed, light grey in Gradio's theme. */
+time#time, time#duration, .playback > span { color: #5c5c66 !important; }
 /* Each model's column header in the colour of its marks in the charts (ui.charts.COLOURS). */
 #gemma-status { border-left: 6px solid #1a5fb4; padding-left: 8px; }
 #qwen-status { border-left: 6px solid #813d9c; padding-left: 8px; }
@@ -43,6 +45,11 @@ JS = """
       if (text && el.getAttribute('aria-label') !== text) el.setAttribute('aria-label', text);
     });
     document.querySelectorAll('div.empty[aria-label]:not([role])').forEach((el) => el.setAttribute('role', 'img'));
+    // The audio player's speed button: its name begins with what it shows ("1x, adjust ...").
+    document.querySelectorAll('button.playback[aria-label]').forEach((el) => {
+      const text = el.innerText.trim(), label = el.getAttribute('aria-label');
+      if (text && !label.startsWith(text)) el.setAttribute('aria-label', `${text}, ${label.replace(/^.*?, /, '')}`);
+    });
     // Each answer log is named after its model (Gradio names every one "chatbot conversation").
     document.querySelectorAll('[role="log"][aria-label="chatbot conversation"]').forEach((el) => {
       const label = el.closest('.block')?.querySelector('[data-testid="block-label"]')?.innerText.trim();
