@@ -38,19 +38,33 @@ def test_compare_runs_what_its_check_validated(sides, validations):
     values = dict(prompt="Describe it.", image_files=[str(SAMPLES / "chart.png")], video_file=None, audio_file=None,
                   system="", max_new_tokens=4, temperature=0.0, top_p=1.0, seed=0, thinking=False, sampling=IDENTICAL,
                   draft=False)
-    checked = next(out for out in tab.check(*values.values()) if isinstance(out, Checked))
-    assert len(validations) == 1
-    final = _last(tab.compare(*values.values(), Conversation(), checked, gr.Request(session_hash="one")))
+    one = gr.Request(session_hash="one")
+    tab.check(one, *values.values())
+    checked = tab.checked._held["one"]
+    assert len(validations) == 1 and isinstance(checked, Checked)
+    final = _last(tab.compare(*values.values(), Conversation(), one))
     assert len(validations) == 1, "the comparison validated (and decoded) its inputs again"
     raw = final[tab.raw]
     assert raw["validation_s"] == checked.inputs.validation_s, "not the check's own validation"
-    assert final[tab.checked] is None, "the decoded inputs outlived their comparison"
+    assert tab.checked.take("one") is None, "the decoded inputs outlived their comparison"
     for key in ("gemma", "qwen"):
         metrics = raw["results"][key]["metrics"]
         assert metrics["waited_s"] >= metrics["preprocess_s"] + metrics["ttft_s"]
     # Values other than the checked ones (an API caller runs no check event): validated here.
-    _last(tab.compare(*{**values, "prompt": "Other"}.values(), Conversation(), checked, gr.Request(session_hash="two")))
-    assert len(validations) == 2 and validations[-1][0].prompt == "Other"
+    tab.check(one, *values.values())
+    _last(tab.compare(*{**values, "prompt": "Other"}.values(), Conversation(), one))
+    assert len(validations) == 3 and validations[-1][0].prompt == "Other"
+
+
+def test_checked_inputs_held_for_everyone_are_bounded():
+    """A check whose comparison never runs (the page closed while it waited) holds decoded media:
+    at most `keep` are held, the oldest dropped (its comparison then validates again)."""
+    from ui.session import CheckedInputs
+
+    held = CheckedInputs(keep=2)
+    for session in ("a", "b", "c"):
+        held.put(session, session)
+    assert (held.take("a"), held.take("b"), held.take("c"), held.take("c")) == (None, "b", "c", None)
 
 
 def test_a_blind_round_runs_what_its_check_validated(sides, validations, tmp_path):
@@ -59,8 +73,10 @@ def test_a_blind_round_runs_what_its_check_validated(sides, validations, tmp_pat
         tab.build()
     values = dict(prompt="Which is it?", image_files=[str(SAMPLES / "chart.png")], video_file=None, audio_file=None,
                   thinking=False, max_new_tokens=4)
-    checked = next(out for out in tab.check(*values.values()) if isinstance(out, Checked))
-    final = _last(tab.blind_compare(*values.values(), checked, gr.Request(session_hash="one")))
+    one = gr.Request(session_hash="one")
+    tab.check(one, *values.values())
+    checked = tab.checked._held["one"]
+    final = _last(tab.blind_compare(*values.values(), one))
     assert len(validations) == 1, "the round validated (and decoded) its inputs again"
     blind = final[tab.pending]
     assert blind.result.request == checked.request, "the round's seed is the one checked"

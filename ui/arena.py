@@ -33,7 +33,7 @@ from .format import user_message
 from .table import comparison_table
 from .markup import plain, to_html
 from .public import friendly_name, public_name, scrubber
-from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, StopSwitches, client_address, visitor_id
+from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, CheckedInputs, StopSwitches, client_address, visitor_id
 
 INTRO = (
     "**Blind mode.** Both models answer the same input; which one is Model A, and which answers first, is drawn "
@@ -106,12 +106,12 @@ class ArenaTab:
         self.book = VoteBook(arena_dir, policy)
         self.behind_proxy = behind_proxy
         self.switches = StopSwitches()
+        self.checked = CheckedInputs(keep=budget.concurrent_checks)  # as many as may be decoded at once
 
     # --- layout -------------------------------------------------------------------------------
 
     def build(self) -> None:
         self.pending = gr.State(None)
-        self.checked = gr.State(None)  # the click's inputs as its check validated them (ui.session.Checked)
         gr.Markdown(INTRO, elem_id="arena-intro")
         with gr.Row(elem_id="arena-composer"):
             self.prompt = gr.Textbox(
@@ -159,12 +159,12 @@ class ArenaTab:
                        "audio_file": self.audio, "thinking": self.thinking, "max_new_tokens": self.max_new_tokens}
         # The raw result last, so an API caller finds it at the end of the returned values.
         outputs = [self.input_error, *self.chats.values(), *self.statuses.values(), self.reveal, self.table, self.raw,
-                   self.pending, self.checked]
+                   self.pending]
         for trigger, api_name in ((compare_btn.click, "blind_compare"), (self.prompt.submit, False)):
-            trigger(self.check, [*self.fields.values()], [self.input_error, stop_btn, *self.vote_buttons, self.checked],
+            trigger(self.check, [*self.fields.values()], [self.input_error, stop_btn, *self.vote_buttons],
                     api_name=False, concurrency_id=CHECKS_QUEUE, concurrency_limit=self.budget.concurrent_checks
                     ).success(
-                self.blind_compare, [*self.fields.values(), self.checked], outputs, api_name=api_name,
+                self.blind_compare, [*self.fields.values()], outputs, api_name=api_name,
                 concurrency_id=MODELS_QUEUE,
             ).then(self.voting, self.pending, [stop_btn, *self.vote_buttons, new_round], api_name=False, queue=False)
         stop_btn.click(self.stop, None, None, concurrency_limit=None, api_name=False)
@@ -200,7 +200,7 @@ class ArenaTab:
             settings=blind_settings(number("max new tokens", named["max_new_tokens"], int), bool(named["thinking"])),
         )
 
-    def check(self, *values) -> tuple:
+    def check(self, req: gr.Request, *values) -> tuple:
         """Validate the round's inputs (both models must take every one); what passes is kept for it."""
         clicked_at = time.perf_counter()
         named = dict(zip(self.fields, values, strict=True))
@@ -210,8 +210,8 @@ class ArenaTab:
             check_blind(inputs, self.slots.comparator.sides)
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
-        return (" ", gr.update(interactive=True), *[gr.update(interactive=False)] * len(self.vote_buttons),
-                Checked(named, request, inputs, clicked_at))
+        self.checked.put(req.session_hash, Checked(named, request, inputs, clicked_at))
+        return (" ", gr.update(interactive=True), *[gr.update(interactive=False)] * len(self.vote_buttons))
 
     def _render(self, state: ComparisonResult, a_side: str, waited_s: float | None = None) -> dict:
         shown = neutral(state, a_side)["answers"]
@@ -224,10 +224,11 @@ class ArenaTab:
         return out
 
     def blind_compare(self, prompt, image_files, video_file, audio_file, thinking, max_new_tokens,
-                      checked: Checked | None, req: gr.Request):
+                      req: gr.Request):
         named = dict(zip(self.fields, (prompt, image_files, video_file, audio_file, thinking, max_new_tokens),
                          strict=True))
-        checked = checked.of(named) if checked else None  # None: an API call, validated here
+        checked = self.checked.take(req.session_hash)
+        checked = checked.of(named) if checked else None  # None: an API call (or dropped), validated here
         a_side, order = draw_a_side(), draw_order()
         stop = self.switches.arm(req.session_hash)
         try:
@@ -251,8 +252,7 @@ class ArenaTab:
         finally:
             self.switches.disarm(req.session_hash)
         blind = BlindRound(state, a_side)
-        final = self._render(state, a_side) | {self.raw: neutral(state, a_side, blind.id), self.pending: blind,
-                                               self.checked: None}
+        final = self._render(state, a_side) | {self.raw: neutral(state, a_side, blind.id), self.pending: blind}
         if not blind.votable:  # nothing to vote on, so nothing to keep hidden
             final[self.reveal] = reveal_markdown(blind)
             final[self.table] = comparison_table(state, reveal_columns(blind))

@@ -30,7 +30,7 @@ from .format import assistant_messages, details_markdown, status_line, turn_line
 from .markup import plain
 from .pickers import ModelPickers
 from .public import scrubber
-from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, Conversation, StopSwitches, visitor_id
+from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, CheckedInputs, Conversation, StopSwitches, visitor_id
 from .settings import settings_panel
 from .table import comparison_table
 from .uploads import file_paths
@@ -52,6 +52,7 @@ class CompareTab:
         self.draft_default = draft  # the operator's --draft
         self.lock_models = lock_models
         self.switches = StopSwitches()
+        self.checked = CheckedInputs(keep=budget.concurrent_checks)  # as many as may be decoded at once
         # Recording is the operator's choice (--record), never a request's: every comparison then.
         self.recorder = Recorder(record_dir) if record_dir else None
 
@@ -128,8 +129,6 @@ class CompareTab:
             "top_p": self.top_p, "seed": self.seed, "thinking": self.thinking, "sampling": self.sampling,
             "draft": self.draft,
         }
-        self.checked = gr.State(None)
-        outputs.append(self.checked)
         # The inputs are checked first, in an event of their own: a bad one is said beside the
         # composer and leaves every earlier answer on the page; the comparison runs only if they pass,
         # with what the check decoded. Passing the check also enables Stop; Stop is disabled again
@@ -140,7 +139,7 @@ class CompareTab:
         for trigger, api_name in ((compare_btn.click, "compare"), (self.prompt.submit, False)):
             check = trigger(lambda: [CHECKING] * len(statuses), None, statuses, api_name=False, queue=False,
                             show_progress="hidden").then(
-                self.check, [*self.fields.values()], [self.input_error, stop_btn, self.checked, *statuses],
+                self.check, [*self.fields.values()], [self.input_error, stop_btn, *statuses],
                 api_name=False, concurrency_id=CHECKS_QUEUE, concurrency_limit=self.budget.concurrent_checks,
                 show_progress="hidden")
             check.failure(lambda: [" "] * len(statuses), None, statuses, api_name=False, queue=False,
@@ -148,7 +147,7 @@ class CompareTab:
             # On a phone the answers are far below the composer: a passing check brings them into view.
             check.success(None, None, None, js=SHOW_ANSWERS_ON_A_PHONE, api_name=False, queue=False)
             check.success(
-                self.compare, [*self.fields.values(), self.session, self.checked], outputs, api_name=api_name,
+                self.compare, [*self.fields.values(), self.session], outputs, api_name=api_name,
                 concurrency_id=MODELS_QUEUE, show_progress="hidden",
             ).then(lambda: gr.update(interactive=False), None, stop_btn, api_name=False, queue=False)
         uploads = [self.images, self.video, self.audio]
@@ -183,9 +182,9 @@ class CompareTab:
             out[self.statuses[key]] = status_line(r, waiting_for=running if running != LABELS[key] else None)
         return out
 
-    def check(self, *values) -> tuple:
+    def check(self, req: gr.Request, *values) -> tuple:
         """Validate the request alone (no model runs); a bad input is one message, shown beside the composer.
-        What passes is kept for the comparison (`Checked`)."""
+        What passes is kept for the comparison (`CheckedInputs`)."""
         clicked_at = time.perf_counter()
         named = dict(zip(self.fields, values, strict=True))
         try:
@@ -193,8 +192,8 @@ class CompareTab:
             inputs = self.slots.comparator.check(request)
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
-        return (" ", gr.update(interactive=True), Checked(named, request, inputs, clicked_at),
-                *[WAITING_TURN] * len(self.statuses))
+        self.checked.put(req.session_hash, Checked(named, request, inputs, clicked_at))
+        return (" ", gr.update(interactive=True), *[WAITING_TURN] * len(self.statuses))
 
     def check_upload(self, image_files, video_file, audio_file) -> str:
         """The uploaded files alone, checked as a comparison would check them, as soon as they arrive."""
@@ -225,10 +224,11 @@ class CompareTab:
         )
 
     def compare(self, prompt, image_files, video_file, audio_file, system, max_new_tokens, temperature, top_p, seed,
-                thinking, sampling, draft, convo: Conversation, checked: Checked | None, req: gr.Request):
+                thinking, sampling, draft, convo: Conversation, req: gr.Request):
         named = dict(zip(self.fields, (prompt, image_files, video_file, audio_file, system, max_new_tokens,
                                        temperature, top_p, seed, thinking, sampling, draft), strict=True))
-        checked = checked.of(named) if checked else None  # None: an API call, validated here
+        checked = self.checked.take(req.session_hash)
+        checked = checked.of(named) if checked else None  # None: an API call (or dropped), validated here
         stop = self.switches.arm(req.session_hash)
         histories, left_out = convo.histories(self.budget.images_per_conversation)
         comparator = self.slots.comparator
@@ -263,7 +263,6 @@ class CompareTab:
         final[self.first_chart], final[self.curve_chart] = chart_values(state)
         final[self.raw] = state.to_dict()
         final[self.session] = convo
-        final[self.checked] = None  # its decoded media are not kept past the comparison
         yield public(final)
 
     def stop(self, req: gr.Request) -> None:
@@ -276,7 +275,6 @@ class CompareTab:
         return empty | {
             self.turn: turn_line(0), self.table: " ", self.first_chart: first, self.curve_chart: curve,
             self.raw: None, self.session: Conversation(), self.input_error: " ", self.upload_error: " ",
-            self.checked: None,
         }
 
     def clear(self) -> dict:

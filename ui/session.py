@@ -1,6 +1,6 @@
 """Per-browser-session state, and the objects the app's sessions share safely.
 
-`Conversation` and `Checked` live in each session's `gr.State`. `StopSwitches` gives each session its own
+`Conversation` lives in each session's `gr.State`; `CheckedInputs` holds each session's checked inputs. `StopSwitches` gives each session its own
 stop signal, so Stop ends only that session's comparison. `visitor_id` is the opaque name a
 session's comparisons are recorded under, so its zip holds only its own.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from engine.stop import StopFlag
@@ -47,9 +48,9 @@ class Conversation:
 
 @dataclass
 class Checked:
-    """One click's inputs as its check event validated and decoded them, kept in the session's
-    `gr.State` for the comparison that follows: it runs these (nothing is decoded twice) and
-    times each model's wait from `clicked_at`, the check's arrival, so the queue is in it."""
+    """One click's inputs as its check event validated and decoded them, kept (`CheckedInputs`)
+    for the comparison that follows: it runs these (nothing is decoded twice) and times each
+    model's wait from `clicked_at`, the check's arrival, so the queue is in it."""
 
     values: dict  # the page's values the request was built from
     request: CompareRequest
@@ -59,6 +60,28 @@ class Checked:
     def of(self, values: dict) -> Checked | None:
         """Itself, if it was checked from these very values (an API caller runs no check event)."""
         return self if values == self.values else None
+
+
+class CheckedInputs:
+    """Each session's last checked inputs until its comparison takes them. Decoded media are large
+    and a check's comparison may never run (the page closed while it waited), so at most `keep`
+    are held for everyone: past that the oldest is dropped, and its comparison validates again."""
+
+    def __init__(self, keep: int):
+        self.keep = max(1, keep)
+        self._held: OrderedDict[str, Checked] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, session: str, checked: Checked) -> None:
+        with self._lock:
+            self._held.pop(session, None)
+            self._held[session] = checked
+            while len(self._held) > self.keep:
+                self._held.popitem(last=False)
+
+    def take(self, session: str) -> Checked | None:
+        with self._lock:
+            return self._held.pop(session, None)
 
 
 class StopSwitches:
