@@ -103,9 +103,10 @@ def ready_side(key: str, loaded, draft: bool = False, warm: bool = True) -> Side
     try:
         graphs = compiled_graphs()
         seconds = warm_up(loaded)
-        if loaded.fast and compiled_graphs() == graphs:  # e.g. torch's recompile limit: decoding stays eager
+        compiled = compiled_graphs() > graphs
+        if loaded.fast and not compiled:  # e.g. torch's recompile limit: decoding stays eager
             loaded.fast_error = "the warm-up compiled nothing: the static cache is used, decoding is not compiled"
-        loaded.compile_s = seconds if loaded.fast and compiled_graphs() > graphs else None
+        loaded.compile_s = seconds if loaded.fast and compiled else None
     except Exception as e:  # a compile failure must not cost the model: fall back to the eager path
         if not loaded.fast:
             raise
