@@ -182,3 +182,26 @@ def test_what_ran_survives_a_recording_round_trip(comparator):
     back = ComparisonResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert back.request.settings.sampling == RECOMMENDED
     assert back.results["qwen"].generation == result.results["qwen"].generation is not None
+
+
+@pytest.mark.parametrize("name", list(REPLICAS))
+def test_every_replica_answers_in_words(all_replicas, sides, name):
+    """Random weights, readable noise: at the app's default settings and at the checkpoints' own
+    (recommended) sampling, thinking off and on, nearly every piece a replica writes is one of
+    its words or their punctuation."""
+    from models.tiny.tokenizer import words
+
+    vocabulary = set(words())
+    family = REPLICAS[name].family
+    other = "qwen" if family == "gemma" else "gemma"
+    comparator = Comparator({family: load_side(family, str(all_replicas[name])), other: sides[other]})
+    pieces = []
+    for thinking in (False, True):
+        for sampling, prompt in (("identical", "Describe a cat in two sentences."), (RECOMMENDED, "What is 2 + 2?")):
+            settings = GenerationSettings(max_new_tokens=40, sampling=sampling, thinking=thinking)
+            r = comparator.run(request(prompt, settings)).results[family]
+            assert r.error is None, r.error
+            pieces += (r.thinking + " " + r.text).replace(".", " ").replace(",", " ").split()
+    readable = [p for p in pieces if p in vocabulary]
+    assert len(pieces) >= 40, f"{name} wrote too little to judge: {pieces}"
+    assert len(readable) >= 0.9 * len(pieces), f"{name}: {len(readable)} of {len(pieces)} pieces are words: {pieces}"

@@ -2,7 +2,8 @@
 
 Nothing in this project's tests may download weights, so these replicas stand in for real
 checkpoints. They use the real config, model and processor classes with small sizes, a
-byte-level tokenizer (one token per byte) carrying each family's special tokens, a chat
+byte-level tokenizer (one token per byte, plus a few hundred whole words for them to say)
+carrying each family's special tokens, a chat
 template of this project's own that renders exactly as the real template of the checkpoints
 they stand for (models.tiny.templates), and those checkpoints' sampling defaults. They are
 saved with `save_pretrained` and loaded through exactly the same `from_pretrained` path as a
@@ -10,7 +11,8 @@ hub checkpoint (models.loading), so every code path under test is the real one.
 
 One replica per real template shape (`REPLICAS`); the default pair (`build_replicas`) is the
 edge Gemma, which hears, and the 4B-and-larger Qwen, which does not, so routing by capability
-is exercised for real. Their outputs are noise. Whatever shows them must say so (`TINY_NOTICE`).
+is exercised for real. Their outputs are noise (random words: tokenizer.readable_output).
+Whatever shows them must say so (`TINY_NOTICE`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from . import gemma, qwen
 TINY_NOTICE = "Offline replica with random weights: its output is noise, not a real model's answer."
 
 # Bump when the replicas change shape, so old caches are rebuilt rather than reused.
-TINY_VERSION = "4"
+TINY_VERSION = "5"
 # A file in each replica folder that marks it as one (models.loading reads it).
 MARKER = ".tiny-replica"
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import templates
-from .tokenizer import GEMMA_EXTRA, gemma_tokenizer, write_generation_config
+from .tokenizer import GEMMA_EXTRA, gemma_tokenizer, readable_output, write_generation_config
+
+# The tokens that end a turn and open or close a thought (tokenizer.readable_output).
+ENDS = ["<eos>", "<turn|>", "<|channel>", "<channel|>"]
 
 # As every Gemma 4 checkpoint's own generation_config.json (the eos ids are the replica's own).
 SAMPLING_DEFAULTS = {"do_sample": True, "temperature": 1.0, "top_k": 64, "top_p": 0.95}
@@ -50,6 +53,7 @@ def _token_ids(ids) -> dict:
 
 
 def _save(model, processor, ids, out: Path) -> None:
+    readable_output(model, processor.tokenizer, ENDS)
     model.save_pretrained(out)
     processor.save_pretrained(out)
     write_generation_config(

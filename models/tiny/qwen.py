@@ -6,7 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import templates
-from .tokenizer import qwen_tokenizer, write_generation_config
+from .tokenizer import qwen_tokenizer, readable_output, write_generation_config
+
+# The tokens that end a turn and open or close a thought (tokenizer.readable_output).
+ENDS = ["<|im_end|>", "<|endoftext|>", "<think>", "</think>"]
 
 # As Qwen 3.5's own generation_config.json.
 SAMPLING_DEFAULTS = {"top_k": 20, "top_p": 0.95}
@@ -66,7 +69,9 @@ def _build(out: Path, template: str) -> None:
         vision_start_token_id=ids("<|vision_start|>"),
         vision_end_token_id=ids("<|vision_end|>"),
     )
-    Qwen3_5ForConditionalGeneration(config).save_pretrained(out)
+    model = Qwen3_5ForConditionalGeneration(config)
+    readable_output(model, tok, ENDS)
+    model.save_pretrained(out)
     write_generation_config(
         out, dict(pad_token_id=ids("<|endoftext|>"), eos_token_id=[ids("<|im_end|>"), ids("<|endoftext|>")], **SAMPLING_DEFAULTS)
     )
