@@ -86,17 +86,18 @@ def test_bad_upload_shows_a_message_and_runs_nothing(server, page, tmp_path):
 
 
 def test_video_example_plays_and_runs(server, page):
-    """The sample video previews in the browser (H.264) and its example runs on both models."""
+    """The sample video previews in the browser (H.264), and one click on its example runs it on both models."""
     from playwright.sync_api import expect
 
     page.goto(server.url)
-    page.locator("#examples").get_by_text("Count in a video · video").click()
+    page.locator("#video input[type=file]").set_input_files(str(SAMPLES / "crossing.mp4"))
     expect(page.locator("#video video")).to_have_count(1, timeout=30_000)
     page.wait_for_function("document.querySelector('#video video').readyState >= 1", timeout=30_000)
     assert page.get_by_text("Video not playable").count() == 0, "the browser could not play the sample video"
-    page.locator("#compare").click()
+    page.locator("#examples").get_by_text("Count in a video · video").click()  # no Compare: the click runs it
     for key in ("gemma", "qwen"):
         expect(page.locator(f"#{key}-details")).to_contain_text("frames sampled", timeout=120_000)
+        expect(page.locator(f"#{key}-chat")).to_contain_text("How many")
     expect(page.locator("#video video")).to_have_count(0)  # sent: the attachment is cleared
 
 
@@ -202,14 +203,12 @@ def test_a_visitors_session_says_what_happened_in_each_column(server, page, tmp_
     expect(page.locator("#comparison-table")).to_contain_text("time to first token")
     expect(page.locator("#gemma-chat")).to_contain_text("First question")
 
-    # An example starts a new conversation: turn 1, with its own inputs only.
+    # One click on an example runs it as a new conversation: turn 1, with its own inputs only.
     page.locator("#examples").get_by_text("Text only, with thinking · text · thinking").click()
-    expect(page.locator("#prompt textarea")).to_have_value(re.compile(r"^A train leaves at 14:05"))
-    expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
-    expect(page.locator("#upload-error")).not_to_contain_text("fake.png")
-    page.locator("#compare").click()
     for key in ("gemma", "qwen"):  # both: a comparison still running would redraw both chats after a clear
+        expect(page.locator(f"#{key}-chat")).to_contain_text("A train leaves at 14:05", timeout=60_000)
         expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
+    expect(page.locator("#upload-error")).not_to_contain_text("fake.png")
     expect(page.locator("#turn")).to_contain_text("Turn 1")
     expect(page.locator("#gemma-chat")).not_to_contain_text("First question")
     expect(page.locator("#gemma-chat s")).to_have_count(0)
@@ -283,6 +282,38 @@ def test_stop_is_seen_in_the_page_at_once(page, tmp_path, replica_dirs):
         expect(page.locator("#gemma-details")).to_contain_text("Stopped by you")
         assert stopped_after < 5, f"Stop took {stopped_after:.1f} s to show"
         expect(page.locator("#stop")).to_be_disabled(timeout=30_000)  # and nothing runs any more
+    finally:
+        srv.stop()
+        fake.close()
+
+
+def test_a_comparison_that_waits_says_how_many_are_ahead(page, tmp_path, replica_dirs):
+    """While one visitor's comparison holds the models (a slow served Gemma), another's Compare says
+    it is queued behind one comparison, in the app's words, and runs once the first is stopped."""
+    from playwright.sync_api import expect
+
+    from fake_openai import FakeOpenAI
+
+    fake = FakeOpenAI("word " * 400, seconds_per_chunk=0.1)  # about 40 s unless stopped
+    srv = AppServer("--gemma-endpoint", f"{fake.url}/v1", "--gemma", fake.model, log=tmp_path / "app.log").wait_ready()
+    try:
+        first, second = page, page.context.browser.new_page()
+        for visitor in (first, second):
+            visitor.goto(srv.url)
+        first.locator("#prompt textarea").fill("Write at length.")
+        first.locator("#compare").click()
+        expect(first.locator("#gemma-chat")).to_contain_text("word", timeout=60_000)
+        second.locator("#prompt textarea").fill("And mine?")
+        second.locator("#compare").click()
+        for key in ("gemma", "qwen"):
+            # contain, not equal: the element also holds Gradio's own queue overlay, drawn transparent
+            expect(second.locator(f"#{key}-status")).to_contain_text("◷ Queued: 1 comparison ahead of yours",
+                                                                      timeout=30_000)
+        first.locator("#stop").click()
+        for key in ("gemma", "qwen"):
+            expect(second.locator(f"#{key}-chat")).to_contain_text("And mine?", timeout=60_000)
+        second.locator("#stop").click()  # the slow Gemma need not finish
+        expect(second.locator("#stop")).to_be_disabled(timeout=30_000)
     finally:
         srv.stop()
         fake.close()

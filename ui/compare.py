@@ -26,19 +26,18 @@ from models.families import LABELS, SIDES
 from recording.session import Recorder, RecordingFailed
 
 from .examples import examples_labels, examples_rows
-from .format import assistant_messages, details_markdown, status_line, turn_line, user_message
+from .format import CHECKING, assistant_messages, details_markdown, queued_line, status_line, turn_line, user_message
 from .markup import plain
 from .pickers import ModelPickers
 from .public import scrubber
-from .session import CHECKS_QUEUE, MODELS_QUEUE, Checked, CheckedInputs, Conversation, StopSwitches, visitor_id
+from .session import (CHECKS_QUEUE, MODELS_QUEUE, Checked, CheckedInputs, Conversation, StopSwitches, models_ahead,
+                      visitor_id)
 from .settings import settings_panel
 from .table import comparison_table
 from .uploads import file_paths
 from .views import answer_columns, chart_values, comparison_views, empty_charts
 
 log = logging.getLogger(__name__)
-CHECKING = "◷ Checking the inputs…"
-WAITING_TURN = "◷ Waiting for its turn on the models…"
 SHOW_ANSWERS_ON_A_PHONE = """() => { if (matchMedia('(max-width: 640px)').matches)
   document.querySelector('#answers')?.scrollIntoView({behavior: 'smooth', block: 'start'}); }"""
 
@@ -84,7 +83,7 @@ class CompareTab:
                     stop_btn = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False)
                     clear_btn = gr.Button("Clear", elem_id="clear")
         self.input_error = gr.Markdown(" ", elem_id="input-error")
-        # Examples as named chips right under the prompt: a click fills the composer, and starts a new conversation.
+        # Examples as named chips right under the prompt: a click fills the composer and runs it, as turn 1.
         examples = gr.Examples(
             examples_rows(), inputs=[self.prompt, self.images, self.video, self.audio, self.thinking], label="Examples",
             example_labels=examples_labels(), elem_id="examples",
@@ -136,7 +135,11 @@ class CompareTab:
         # Each column says what happens from the click on, in the app's own words ("Checking the
         # inputs…", then waiting for its turn), instead of Gradio's timers and loading borders.
         statuses = [*self.statuses.values()]
-        for trigger, api_name in ((compare_btn.click, "compare"), (self.prompt.submit, False)):
+        # A click on an example fills the composer (Gradio's own event), starts a new conversation
+        # and runs: chained, so the run reads the example's values.
+        example = examples.load_input_event.then(self.new_conversation, None, [*outputs, self.upload_error],
+                                                 api_name=False, queue=False, show_progress="hidden")
+        for trigger, api_name in ((compare_btn.click, "compare"), (self.prompt.submit, False), (example.then, False)):
             check = trigger(lambda: [CHECKING] * len(statuses), None, statuses, api_name=False, queue=False,
                             show_progress="hidden").then(
                 self.check, [*self.fields.values()], [self.input_error, stop_btn, *statuses],
@@ -163,8 +166,6 @@ class CompareTab:
         # one model's history alone would give the two different contexts for the next turn.
         for chat in self.chats.values():
             chat.clear(self.new_conversation, None, [*outputs, self.upload_error], api_name=False)
-        # An example starts a new comparison: turn 1, with the example's inputs only.
-        examples.dataset.click(self.new_conversation, None, [*outputs, self.upload_error], api_name=False)
         if self.recorder:
             zip_btn.click(self.session_zip, None, zip_file, api_name="session_zip")
         self.pickers.wire()
@@ -193,7 +194,7 @@ class CompareTab:
         except InputError as e:
             raise gr.Error(str(e), title="Input not accepted", print_exception=False) from None
         self.checked.put(req.session_hash, Checked(named, request, inputs, clicked_at))
-        return (" ", gr.update(interactive=True), *[WAITING_TURN] * len(self.statuses))
+        return (" ", gr.update(interactive=True), *[queued_line(models_ahead(req))] * len(self.statuses))
 
     def check_upload(self, image_files, video_file, audio_file) -> str:
         """The uploaded files alone, checked as a comparison would check them, as soon as they arrive."""

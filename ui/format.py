@@ -41,6 +41,17 @@ def turn_line(earlier: int, images_left_out: int = 0) -> str:
             f"{left_out} An example or Clear starts a new conversation.")
 
 
+CHECKING = "◷ Checking the inputs…"
+
+
+def queued_line(ahead: int | None) -> str:
+    """A column's line between a passing check and its comparison's start: how many comparisons
+    held or waited for the models when the check passed (None: not known)."""
+    if not ahead:
+        return "◷ Waiting for its turn on the models…"
+    return f"◷ Queued: {ahead} comparison{'s' if ahead > 1 else ''} ahead of yours"
+
+
 # Fewer tokens than this give no meaningful decode speed (a stopped answer's handful, say).
 MIN_TOKENS_FOR_SPEED = 8
 

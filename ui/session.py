@@ -119,6 +119,16 @@ MODELS_QUEUE = "models"
 CHECKS_QUEUE = "checks"
 
 
+def models_ahead(req) -> int | None:
+    """How many events hold or wait for the models' queue now, read from Gradio's queue (what its
+    own "queue: N/M" overlay shows, which the comparison hides); None where it cannot be read."""
+    try:
+        queue = req.request.app.get_blocks()._queue.event_queue_per_concurrency_id[MODELS_QUEUE]
+        return len(queue.queue) + queue.current_concurrency
+    except (AttributeError, KeyError):  # no queue yet, or a Gradio that keeps it elsewhere
+        return None
+
+
 def visitor_id(session_hash: str) -> str:
     """An opaque, stable name for one browser session (never the session hash itself)."""
     return hashlib.sha256(f"visitor:{session_hash}".encode()).hexdigest()[:20]
