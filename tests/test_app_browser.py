@@ -393,7 +393,16 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
         assert not clipped, "the examples table is clipped instead of scrolling"
         chips = page.locator("#examples").get_by_text("Read a chart · image")
         assert chips.bounding_box()["y"] < 844, "the examples are not on the first screen"
-        # Tapping Compare brings the answers into view (they start far below the composer).
+        # The model pickers and the attachments start folded under their titles: the answers are
+        # within two screens (three upload boxes and the pickers put them at 2,080 px).
+        expect(page.locator("#images")).to_be_hidden()
+        expect(page.locator("#gemma-info")).to_be_hidden()
+        assert page.locator("#gemma-chat").bounding_box()["y"] < 2 * 844, "the answers are far below the composer"
+        page.get_by_role("button", name="Attach an image, a video or audio").tap()
+        expect(page.locator("#images")).to_be_visible()
+        page.get_by_role("button", name="Models").tap()
+        expect(page.locator("#gemma-info")).to_be_visible()
+        # Tapping Compare brings the answers into view (they start below the composer).
         assert page.locator("#gemma-status").bounding_box()["y"] > 844
         page.locator("#prompt textarea").fill("Hello")
         compare.tap()
@@ -406,9 +415,11 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
             page.screenshot(path=str(PHONE_SCREENSHOT))
         # The Arena's two answers too: side by side, the vote buttons right under them.
         page.get_by_role("tab", name="Arena (blind)").click()
+        expect(page.locator("#arena-images")).to_be_hidden()  # its attachments folded too
         a, b = (page.locator(f"#model-{p}-chat").bounding_box() for p in "ab")
         assert abs(a["y"] - b["y"]) < 5 and b["x"] < 390, "the Arena's answers are stacked"
         assert page.locator("#vote-a").bounding_box()["y"] < a["y"] + a["height"] + 200, "the votes are far below"
+        assert page.locator("#vote-a").bounding_box()["y"] < 2 * 844, "the votes are more than two screens down"
         browser.close()
 
 

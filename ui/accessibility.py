@@ -5,7 +5,8 @@
 `JS` runs once per page: it gives the upload zones an accessible name that contains their
 visible text, an allowed role to the empty placeholders that carry an aria-label, names each
 answer log after its model, and makes a button inside another control inert (the arrow in a
-thinking block's title); again whenever Gradio redraws them. It also keeps a model
+thinking block's title); again whenever Gradio redraws them. On a phone it folds the model
+pickers and the attachments once, under their titles. It also keeps a model
 picker reached with Tab from opening (and selecting its text) until the visitor asks.
 """
 
@@ -37,6 +38,12 @@ time#time, time#duration, .playback > span { color: #5c5c66 !important; }
 
 JS = """
 () => {
+  const FOLDED_ON_A_PHONE = ['#models', '#attach', '#arena-attach']
+    .map((id) => `${id} > button.label-wrap.open:not([data-folded])`).join(', ');
+  const fold = (el, tries) => {
+    if (!el.classList.contains('open')) { el.dataset.folded = '1'; return; }
+    if (tries > 0) { el.click(); setTimeout(() => fold(el, tries - 1), 250); }
+  };
   let queued = false;
   const fix = () => {
     queued = false;
@@ -58,6 +65,14 @@ JS = """
     // A control inside a control (a thinking block's arrow in its title, an upload button in its
     // zone): the outer one does the job, so the inner one is made inert (clicks reach the outer).
     document.querySelectorAll('[role="button"] button:not([inert])').forEach((el) => el.setAttribute('inert', ''));
+    // On a phone the attachments and the model pickers start folded under their titles, so the
+    // answers are near the composer; each folds once, and a tap on its title opens it.
+    if (matchMedia('(max-width: 640px)').matches) {
+      // (each once it is shown and stays shut: a tab's first showing can redraw it open)
+      document.querySelectorAll(FOLDED_ON_A_PHONE).forEach((el) => {
+        if (el.offsetParent !== null && !el.dataset.folding) { el.dataset.folding = '1'; fold(el, 8); }
+      });
+    }
   };
   new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(fix); } })
     .observe(document.body, { subtree: true, childList: true });

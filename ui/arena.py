@@ -29,7 +29,7 @@ from preference.policy import VotePolicy
 from preference.votes import CHOICES, VoteBook, VoteRefused
 
 from .uploads import file_paths
-from .format import user_message
+from .format import ATTACH, user_message
 from .table import comparison_table
 from .markup import plain, to_html
 from .public import friendly_name, public_name, scrubber
@@ -123,12 +123,13 @@ class ArenaTab:
                 stop_btn = gr.Button("Stop", variant="stop", elem_id="arena-stop", interactive=False)
         self.input_error = gr.Markdown(" ", elem_id="arena-input-error")
         with gr.Row():
-            self.images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="arena-images")
-            self.video = gr.Video(label="Video", sources=["upload"], elem_id="arena-video")
-            # Taken only when both models hear (otherwise who answered to it would be plain).
-            self.audio = gr.Audio(label="Audio (only if both models hear)", sources=["upload", "microphone"],
-                                  type="filepath", elem_id="arena-audio")
-            with gr.Column():
+            with gr.Column(scale=3), gr.Accordion(ATTACH, open=True, elem_id="arena-attach"), gr.Row():
+                self.images = gr.File(label="Images", file_count="multiple", file_types=["image"], elem_id="arena-images")
+                self.video = gr.Video(label="Video", sources=["upload"], elem_id="arena-video")
+                # Taken only when both models hear (otherwise who answered to it would be plain).
+                self.audio = gr.Audio(label="Audio (only if both models hear)", sources=["upload", "microphone"],
+                                      type="filepath", elem_id="arena-audio")
+            with gr.Column(scale=1):
                 self.thinking = gr.Checkbox(label="Thinking mode", value=False, elem_id="arena-thinking")
                 # No shorter than a vote needs: an answer cut below it could never be voted on.
                 most = self.gpu_budget.slider_end(self.slots.comparator.sides)

@@ -26,7 +26,7 @@ from models.families import LABELS, SIDES
 from recording.session import Recorder, RecordingFailed
 
 from .examples import examples_labels, examples_rows
-from .format import CHECKING, assistant_messages, details_markdown, queued_line, status_line, turn_line, user_message
+from .format import ATTACH, CHECKING, assistant_messages, details_markdown, queued_line, status_line, turn_line, user_message
 from .markup import plain
 from .pickers import ModelPickers
 from .public import scrubber
@@ -90,7 +90,8 @@ class CompareTab:
         )
         with gr.Row():
             with gr.Column(scale=3):
-                with gr.Row(elem_id="uploads"):
+                # Folded on a phone (ui.accessibility.JS): one "Attach" title instead of three boxes.
+                with gr.Accordion(ATTACH, open=True, elem_id="attach"), gr.Row(elem_id="uploads"):
                     for attachment in (self.images, self.video, self.audio):
                         attachment.render()
                 # A file's problem is said here when it is uploaded, before anything runs.

@@ -42,6 +42,7 @@ def turn_line(earlier: int, images_left_out: int = 0) -> str:
 
 
 CHECKING = "◷ Checking the inputs…"
+ATTACH = "Attach an image, a video or audio"
 
 
 def queued_line(ahead: int | None) -> str:

@@ -62,7 +62,8 @@ class ModelPickers:
         return scrubber(self.slots).text(model_info_markdown(self.slots.side(key)))
 
     def build(self) -> None:
-        with gr.Row():
+        # A section of its own, folded on a phone (ui.accessibility.JS) so the answers come sooner.
+        with gr.Accordion("Models", open=True, elem_id="models"), gr.Row():
             self.preset = gr.Dropdown(
                 choices=[(f"{p.name}: {p.note}", p.name) for p in self.presets],
                 value=None, label="Matched pair", scale=1, interactive=not self.lock_models,
@@ -78,8 +79,8 @@ class ModelPickers:
                         interactive=not self.lock_models,
                     )
                     self.infos[key] = gr.Markdown(self._info(key), elem_id=f"{key}-info")
-        if isinstance(self.lock_models, str):  # why a visitor cannot switch them here
-            gr.Markdown(plain(self.lock_models), elem_id="models-locked")
+            if isinstance(self.lock_models, str):  # why a visitor cannot switch them here
+                gr.Markdown(plain(self.lock_models), elem_id="models-locked")
 
     def wire(self) -> None:
         # `.input`, not `.change`: a picker set by the page itself (a preset, the refresh below) loads nothing.
