@@ -57,12 +57,25 @@ def test_image_and_audio_comparison_in_the_browser(server, page, tmp_path):
         chat = page.locator(f"#{key}-chat")
         expect(chat).to_contain_text("What is shown, and what is asked?")
         assert chat.locator(".bot, [data-testid='bot']").count() >= 1, f"{key} column has no answer"
+        # The turn shows its image as a thumbnail, drawn (loaded from this server) and small; its
+        # name is in the text beside it ("Attached: chart.png"), so Gradio's empty alt leaves it decorative.
+        thumbnail = chat.locator("img[src$='/chart.png']")
+        expect(thumbnail).to_have_count(1)
+        page.wait_for_function("e => e.complete && e.naturalWidth > 0", arg=thumbnail.element_handle(), timeout=30_000)
+        assert thumbnail.bounding_box()["height"] <= 160, "the image is shown full size, not as a thumbnail"
     for chart in ("#first-token-chart", "#tokens-chart"):
         expect(page.locator(chart)).to_be_visible()
     page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
     if os.environ.get("UPDATE_SCREENSHOT"):  # refreshes the README's screenshot
         page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert (tmp_path / "app.png").stat().st_size > 10_000
+    # A follow-up attaches nothing: turn 1 keeps its thumbnail, turn 2 shows none.
+    page.locator("#prompt textarea").fill("And then?")
+    page.locator("#prompt textarea").press("Enter")
+    for key in ("gemma", "qwen"):
+        expect(page.locator(f"#{key}-chat")).to_contain_text("And then?", timeout=60_000)
+        expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
+        expect(page.locator(f"#{key}-chat img[src$='/chart.png']")).to_have_count(1)
 
 
 def test_bad_upload_shows_a_message_and_runs_nothing(server, page, tmp_path):

@@ -29,6 +29,22 @@ def test_user_message_names_attachments_by_file_name_only():
     assert user_message(CompareRequest("", video="/x/clip.mp4"))["content"].startswith("<p>(no text)</p>")
 
 
+def test_a_turns_images_are_thumbnails_that_stay_while_their_upload_does(tmp_path):
+    """Sent images follow the text as file parts (ones a model was not sent do not); an earlier turn
+    whose upload was since removed is shown without it, rather than failing the page's update."""
+    from ui.format import still_there
+
+    kept, gone = tmp_path / "chart.png", tmp_path / "gone.png"
+    kept.write_bytes(b"png")
+    request = CompareRequest("Hi", images=(str(kept), str(gone)))
+    message = user_message(request, thumbnails=True)
+    assert message["content"][1:] == [{"path": str(kept), "alt_text": "chart.png"}, {"path": str(gone), "alt_text": "gone.png"}]
+    qwen = ModelResult("qwen", "q", skipped_inputs=[SkippedInput("image 'gone.png'", "image", "too many")])
+    assert [part["path"] for part in user_message(request, qwen, thumbnails=True)["content"][1:]] == [str(kept)]
+    assert isinstance(user_message(request)["content"], str), "no thumbnails unless asked (Replay and the Arena)"
+    assert still_there([message])[0]["content"][1:] == [{"path": str(kept), "alt_text": "chart.png"}]
+
+
 def test_assistant_messages_by_status():
     running = ModelResult("qwen", "q", Status.RUNNING)
     assert assistant_messages(running) == [{"role": "assistant", "content": "…"}], "a placeholder while it runs"
@@ -208,12 +224,13 @@ def test_every_status_marker_draws_in_a_plain_font():
     from fontTools.ttLib import TTFont
 
     from ui.arena import NEUTRAL_STATUS, WAITING
-    from ui.format import status_line
+    from ui.format import CHECKING, queued_line, status_line
 
     cmap = TTFont(os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data/fonts/ttf/DejaVuSans.ttf")).getBestCmap()
     lines = [status_line(ModelResult("g", "g", status, metrics=metrics() if status == Status.DONE else None,
                                      token_times=[0.1] * 9 if status == Status.RUNNING else []), waiting_for="Qwen 3.5")
-             for status in Status] + [status_line(ModelResult("g", "g")), WAITING, *NEUTRAL_STATUS.values()]
+             for status in Status] + [status_line(ModelResult("g", "g")), WAITING, *NEUTRAL_STATUS.values(),
+                                      CHECKING, queued_line(None), queued_line(2)]
     missing = {ch for line in lines for ch in line if ord(ch) not in cmap}
     assert not missing, f"needs an emoji font: {sorted(missing)}"
 

@@ -1,7 +1,8 @@
 """Where Gradio's defaults fall short of WCAG AA (axe-core's serious findings): colours and names.
 
 `CSS` darkens text and buttons that fall below 4.5:1 contrast on white (the upload zones'
-"- or -", the footer links, the primary and stop buttons), and lays the answers out for a phone.
+"- or -", the footer links, the primary and stop buttons), shows a turn's images as thumbnails,
+and lays the answers out for a phone.
 `JS` runs once per page: it gives the upload zones an accessible name that contains their
 visible text, an allowed role to the empty placeholders that carry an aria-label, names each
 answer log after its model, and makes a button inside another control inert (the arrow in a
@@ -25,6 +26,8 @@ time#time, time#duration, .playback > span { color: #5c5c66 !important; }
 /* Each model's column header in the colour of its marks in the charts (ui.charts.COLOURS). */
 #gemma-status { border-left: 6px solid #1a5fb4; padding-left: 8px; }
 #qwen-status { border-left: 6px solid #813d9c; padding-left: 8px; }
+/* A turn's images as thumbnails in the answer columns (the full size is a click away). */
+#gemma-chat .image-frame img, #qwen-chat .image-frame img { max-height: 120px !important; width: auto !important; }
 /* On a phone the two answers (Compare's and the Arena's) sit side by side in a strip that snaps:
    one swipe apart, the other column's edge always in view, the vote buttons right under them;
    the examples scroll instead of being clipped. */

@@ -26,7 +26,8 @@ from models.families import LABELS, SIDES
 from recording.session import Recorder, RecordingFailed
 
 from .examples import examples_labels, examples_rows
-from .format import ATTACH, CHECKING, assistant_messages, details_markdown, queued_line, status_line, turn_line, user_message
+from .format import (ATTACH, CHECKING, assistant_messages, details_markdown, queued_line, status_line, still_there, turn_line,
+                     user_message)
 from .markup import plain
 from .pickers import ModelPickers
 from .public import scrubber
@@ -178,8 +179,8 @@ class CompareTab:
         running = next((LABELS[k] for k in state.order if state.results[k].status == Status.RUNNING), None)
         for key in SIDES:
             r = state.results[key]
-            user = user_message(state.request, r)
-            out[self.chats[key]] = [*convo.shown[key], user, *assistant_messages(r)]
+            user = user_message(state.request, r, thumbnails=True)
+            out[self.chats[key]] = [*still_there(convo.shown[key]), user, *assistant_messages(r)]
             out[self.details[key]] = details_markdown(r)
             out[self.statuses[key]] = status_line(r, waiting_for=running if running != LABELS[key] else None)
         return out

@@ -17,8 +17,10 @@ from .markup import plain, to_html
 from .public import public_name
 
 
-def user_message(request: CompareRequest, result: ModelResult | None = None) -> dict:
-    """The visitor's turn as one model's column shows it: inputs that model was not sent struck out."""
+def user_message(request: CompareRequest, result: ModelResult | None = None, thumbnails: bool = False) -> dict:
+    """The visitor's turn as one model's column shows it: inputs that model was not sent struck out;
+    with `thumbnails`, each image it was sent shown small after the text (only for files the page
+    itself uploaded: Gradio serves them)."""
     skipped = {s.input for s in result.skipped_inputs} if result else set()
     media = [("image", p) for p in request.images] + [(k, p) for k, p in (("video", request.video), ("audio", request.audio)) if p]
     names = [
@@ -27,7 +29,21 @@ def user_message(request: CompareRequest, result: ModelResult | None = None) -> 
     ]
     text = request.prompt or "(no text)"
     attached = f"\n\n*Attached: {', '.join(names)}*" if names else ""
-    return {"role": "user", "content": to_html(text + attached)}
+    content = to_html(text + attached)
+    sent = [p for p in request.images if describe("image", p) not in skipped] if thumbnails else []
+    if not sent:
+        return {"role": "user", "content": content}
+    return {"role": "user", "content": [content, *({"path": p, "alt_text": Path(p).name} for p in sent)]}
+
+
+def still_there(messages: list[dict]) -> list[dict]:
+    """Earlier turns as they can be shown again: a thumbnail whose upload was since removed (uploads
+    are kept an hour) is left out rather than failing the whole page update."""
+    def keep(part) -> bool:
+        return not isinstance(part, dict) or Path(part.get("path", "")).is_file()
+
+    return [m | {"content": [c for c in m["content"] if keep(c)]} if isinstance(m["content"], list) else m
+            for m in messages]
 
 
 def turn_line(earlier: int, images_left_out: int = 0) -> str:
