@@ -70,15 +70,29 @@ def test_every_tab_passes_axe(page, tmp_path, replica_dirs):
             expect(page.locator(f"#{key}-status")).to_contain_text("Done", timeout=120_000)
         page.wait_for_timeout(500)
         assert serious_violations(page) == [], "Compare page, after a comparison"
-        # With an audio file and a video loaded: Gradio's own players (their times' contrast, the
-        # speed button's name). Not an image: Gradio's file box then nests its upload zone in an
-        # "upload more" button (axe: nested-interactive), which no CSS or attribute here can undo.
+        # With an image, an audio file and a video loaded: Gradio's own players (their times'
+        # contrast, the speed button's name) and the file box's "upload more" button (a control in
+        # a control, named by an untranslated key), which still adds a file by mouse and by keyboard.
+        page.locator("#images input[type=file]").set_input_files(str(ROOT / "samples" / "chart.png"))
+        more = page.get_by_role("button", name="Add more files")
+        for press in (more.click, lambda: (more.focus(), page.keyboard.press("Enter"))):
+            with page.expect_file_chooser() as chooser:
+                press()
+            chooser.value.set_files(str(ROOT / "samples" / "chart.png"))
+        expect(page.locator("#images tbody tr")).to_have_count(3, timeout=30_000)
         page.locator("#audio input[type=file]").set_input_files(str(ROOT / "samples" / "question.wav"))
         page.locator("#video input[type=file]").set_input_files(str(ROOT / "samples" / "crossing.mp4"))
         page.wait_for_selector("#audio button.playback", timeout=30_000)
         page.wait_for_selector("#video video", state="attached", timeout=30_000)
         page.wait_for_timeout(500)
-        assert serious_violations(page) == [], "Compare page, with audio and video loaded"
+        assert serious_violations(page) == [], "Compare page, with images, audio and video loaded"
+        # A turn's images are thumbnails in the answer columns, named after their files.
+        page.locator("#compare").click()
+        for key in ("gemma", "qwen"):
+            expect(page.locator(f"#{key}-status")).to_contain_text("Done", timeout=120_000)
+            expect(page.locator(f"#{key}-chat img[alt='chart.png']")).to_have_count(3)
+        page.wait_for_timeout(500)
+        assert serious_violations(page) == [], "Compare page, with a turn's thumbnails"
         page.get_by_role("tab", name="Evaluate").click()
         page.wait_for_timeout(500)
         assert serious_violations(page) == [], "Evaluate tab"

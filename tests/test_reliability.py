@@ -17,7 +17,6 @@ from engine.comparator import Comparator
 from models.families import GEMMA
 from models.loading import ModelLoadError, check_memory
 
-GREEDY_LONG = GenerationSettings(max_new_tokens=200, temperature=0.0)
 
 
 def _fail_on_call(monkeypatch, module, n: int, error: BaseException):
@@ -46,19 +45,22 @@ def test_cuda_out_of_memory_on_one_side(sides, monkeypatch):
 
 
 def test_slow_side_hits_its_timeout_and_keeps_partial_text(sides, monkeypatch):
+    """Qwen made slow (half a second a token: 20 tokens would take 10 s) hits a 3 s limit with the
+    tokens it had; Gemma, whose 20 tokens take a fraction of that even on a busy machine, is untouched."""
     head = sides["qwen"].loaded.model.lm_head
     original = head.forward
 
     def slow(*args, **kwargs):
-        time.sleep(0.1)
+        time.sleep(0.5)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(head, "forward", slow)
-    result = Comparator(sides, timeout_s=1.0).run(request(settings=GREEDY_LONG))
+    settings = GenerationSettings(max_new_tokens=20, temperature=0.0)
+    result = Comparator(sides, timeout_s=3.0).run(request(settings=settings))
     qwen, gemma = result.results["qwen"], result.results["gemma"]
     assert qwen.status == "error" and "timed out" in qwen.error
-    assert qwen.metrics.timed_out and 0 < qwen.metrics.output_tokens < 200
-    assert qwen.metrics.total_s < 5, "the timeout ended it"
+    assert qwen.metrics.timed_out and 0 < qwen.metrics.output_tokens < 20
+    assert qwen.metrics.total_s < 9, "the timeout ended it"
     assert gemma.error is None
 
 

@@ -6,7 +6,9 @@ and lays the answers out for a phone.
 `JS` runs once per page: it gives the upload zones an accessible name that contains their
 visible text, an allowed role to the empty placeholders that carry an aria-label, names each
 answer log after its model, and makes a button inside another control inert (the arrow in a
-thinking block's title); again whenever Gradio redraws them. On a phone it folds the model
+thinking block's title) or, for a file box's "upload more" button, the inner one disabled and the
+outer one named and opening the file picker; it names a turn's thumbnails after their files;
+again whenever Gradio redraws them. On a phone it folds the model
 pickers and the attachments once, under their titles. It also keeps a model
 picker reached with Tab from opening (and selecting its text) until the visitor asks.
 """
@@ -68,6 +70,24 @@ JS = """
     // A control inside a control (a thinking block's arrow in its title, an upload button in its
     // zone): the outer one does the job, so the inner one is made inert (clicks reach the outer).
     document.querySelectorAll('[role="button"] button:not([inert])').forEach((el) => el.setAttribute('inert', ''));
+    // A file box holding files has an "upload more" button named by an untranslated key, wrapping
+    // a second upload button (a control in a control): the outer one becomes the one control,
+    // named, and opens the file picker; the inner one is disabled and lets clicks through.
+    document.querySelectorAll('button[aria-label="common.upload"], button[data-opens]').forEach((outer) => {
+      outer.setAttribute('aria-label', 'Add more files');
+      outer.title = 'Add more files';
+      const inner = outer.querySelector('button.upload-container');  // Gradio may draw it anew
+      if (inner && !inner.disabled) { inner.disabled = true; inner.style.pointerEvents = 'none'; }
+      if (outer.dataset.opens) return;
+      outer.dataset.opens = 'picker';
+      outer.addEventListener('click', (e) => {
+        if (!e.target.closest('input')) outer.querySelector('input[type=file]')?.click();
+      });
+    });
+    // A turn's thumbnail in an answer column is named by its file name (Gradio leaves it empty).
+    document.querySelectorAll('[role="log"] .image-frame img[alt=""]').forEach((img) => {
+      img.alt = decodeURIComponent(new URL(img.src).pathname.split('/').pop());
+    });
     // On a phone the attachments and the model pickers start folded under their titles, so the
     // answers are near the composer; each folds once, and a tap on its title opens it.
     if (matchMedia('(max-width: 640px)').matches) {
