@@ -18,7 +18,6 @@ from models.families import GEMMA
 from models.loading import ModelLoadError, check_memory
 
 
-
 def _fail_on_call(monkeypatch, module, n: int, error: BaseException):
     calls = {"n": 0}
     original = module.forward
