@@ -10,10 +10,12 @@ import pytest
 
 from app_server import AppServer
 from conftest import ROOT, SAMPLES
+from models.tiny.tokenizer import words
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (installed by .ci/run)")
 SCREENSHOT, PHONE_SCREENSHOT = ROOT / "docs" / "screenshot.png", ROOT / "docs" / "screenshot-phone.png"
+WORDS = set(words())
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +59,10 @@ def test_image_and_audio_comparison_in_the_browser(server, page, tmp_path):
         chat = page.locator(f"#{key}-chat")
         expect(chat).to_contain_text("What is shown, and what is asked?")
         assert chat.locator(".bot, [data-testid='bot']").count() >= 1, f"{key} column has no answer"
+        # The replicas' noise reads as words (their vocabulary's), not as bytes that do not decode.
+        said = " ".join(chat.locator("[data-testid='bot']").all_inner_texts()).replace(".", " ").replace(",", " ").split()
+        readable = [w for w in said if w in WORDS]
+        assert said and len(readable) >= 0.9 * len(said), f"{key} answer is not words: {said}"
         # The turn shows its image as a thumbnail, drawn (loaded from this server) and small; its
         # name is in the text beside it ("Attached: chart.png"), so Gradio's empty alt leaves it decorative.
         thumbnail = chat.locator("img[src$='/chart.png']")
@@ -426,6 +432,14 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
         if os.environ.get("UPDATE_SCREENSHOT"):  # refreshes the README's phone screenshot
             page.wait_for_timeout(1000)
             page.screenshot(path=str(PHONE_SCREENSHOT))
+        # An example chip, tapped from the top of the page, runs and brings its answers into view.
+        page.evaluate("window.scrollTo(0, 0)")
+        page.locator("#examples").get_by_text("Text only, with thinking · text · thinking").tap()
+        page.wait_for_function("(() => { const r = document.querySelector('#gemma-status').getBoundingClientRect();"
+                               " return r.top >= 0 && r.top < innerHeight / 2; })()", timeout=60_000)
+        for key in ("gemma", "qwen"):
+            expect(page.locator(f"#{key}-chat")).to_contain_text("A train leaves at 14:05", timeout=60_000)
+            expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
         # The Arena's two answers too: side by side, the vote buttons right under them.
         page.get_by_role("tab", name="Arena (blind)").click()
         expect(page.locator("#arena-images")).to_be_hidden()  # its attachments folded too

@@ -63,22 +63,23 @@ class ModelPickers:
 
     def build(self) -> None:
         # A section of its own, folded on a phone (ui.accessibility.JS) so the answers come sooner.
-        with gr.Accordion("Models", open=True, elem_id="models"), gr.Row():
-            self.preset = gr.Dropdown(
-                choices=[(f"{p.name}: {p.note}", p.name) for p in self.presets],
-                value=None, label="Matched pair", scale=1, interactive=not self.lock_models,
-                visible=bool(self.presets),
-            )
-            self.pickers, self.infos = {}, {}
-            for key in SIDES:
-                with gr.Column(scale=2):
-                    self.pickers[key] = gr.Dropdown(
-                        choices=self._choices(key),
-                        value=self._name(key, self.slots.source(key)),
-                        label=f"{LABELS[key]} model",
-                        interactive=not self.lock_models,
-                    )
-                    self.infos[key] = gr.Markdown(self._info(key), elem_id=f"{key}-info")
+        with gr.Accordion("Models", open=True, elem_id="models"):
+            with gr.Row():
+                self.preset = gr.Dropdown(
+                    choices=[(f"{p.name}: {p.note}", p.name) for p in self.presets],
+                    value=None, label="Matched pair", scale=1, interactive=not self.lock_models,
+                    visible=bool(self.presets),
+                )
+                self.pickers, self.infos = {}, {}
+                for key in SIDES:
+                    with gr.Column(scale=2):
+                        self.pickers[key] = gr.Dropdown(
+                            choices=self._choices(key),
+                            value=self._name(key, self.slots.source(key)),
+                            label=f"{LABELS[key]} model",
+                            interactive=not self.lock_models,
+                        )
+                        self.infos[key] = gr.Markdown(self._info(key), elem_id=f"{key}-info")
             if isinstance(self.lock_models, str):  # why a visitor cannot switch them here
                 gr.Markdown(plain(self.lock_models), elem_id="models-locked")
 
