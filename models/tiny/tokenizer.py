@@ -85,7 +85,11 @@ def write_generation_config(out, fields: dict) -> None:
     (Path(out) / "generation_config.json").write_text(json.dumps(fields, indent=2) + "\n")
 
 
-# How far the readable tokens' output rows are moved along one shared direction (`readable_output`).
+# How far the readable tokens' rows are moved along one shared direction (`readable_output`).
+# The tokens that end a turn or a thought move as far as the words: any further and greedy
+# decoding ends most answers within a few tokens (1.6 does); as far, and sampled answers at the
+# app's default settings run a median of about 80 tokens (Gemma) and 220 (Qwen), greedy ones
+# to their limit.
 WORD_LIFT = 1.5
 
 
