@@ -321,3 +321,24 @@ def replace_text(result, text):
     from dataclasses import replace
 
     return replace(result, text=text, error=None, status=Status.DONE)
+
+
+def test_the_queue_line_counts_only_what_must_go_before():
+    """Waiting comparisons, and running ones beyond the queue's free places (with --concurrency N,
+    N - 1 run beside a new one); none where the queue has no limit; unknown where it cannot be read."""
+    from types import SimpleNamespace
+
+    from ui.format import queued_line
+    from ui.session import MODELS_QUEUE, models_ahead
+
+    def req(waiting: int, running: int, limit: int | None):
+        queue = SimpleNamespace(queue=[object()] * waiting, current_concurrency=running, concurrency_limit=limit)
+        blocks = SimpleNamespace(_queue=SimpleNamespace(event_queue_per_concurrency_id={MODELS_QUEUE: queue}))
+        return SimpleNamespace(request=SimpleNamespace(app=SimpleNamespace(get_blocks=lambda: blocks)))
+
+    assert [models_ahead(req(0, 1, 1)), models_ahead(req(2, 1, 1)), models_ahead(req(0, 1, 4)),
+            models_ahead(req(0, 4, 4)), models_ahead(req(3, 2, None))] == [1, 3, 0, 1, 0]
+    assert models_ahead(SimpleNamespace(request=None)) is None
+    assert queued_line(0) == queued_line(None) == "◷ Waiting for its turn on the models…"
+    assert queued_line(1) == "◷ Queued: 1 comparison ahead of yours"
+    assert queued_line(3) == "◷ Queued: 3 comparisons ahead of yours"

@@ -120,13 +120,17 @@ CHECKS_QUEUE = "checks"
 
 
 def models_ahead(req) -> int | None:
-    """How many events hold or wait for the models' queue now, read from Gradio's queue (what its
-    own "queue: N/M" overlay shows, which the comparison hides); None where it cannot be read."""
+    """How many comparisons must start or end before one queued now can start: those waiting in
+    the models' queue, and those running beyond its free places (with --concurrency N, N - 1 may
+    run beside it). Read from Gradio's queue (what its own "queue: N/M" overlay shows, which the
+    comparison hides); None where it cannot be read."""
     try:
         queue = req.request.app.get_blocks()._queue.event_queue_per_concurrency_id[MODELS_QUEUE]
-        return len(queue.queue) + queue.current_concurrency
     except (AttributeError, KeyError):  # no queue yet, or a Gradio that keeps it elsewhere
         return None
+    if queue.concurrency_limit is None:  # no limit: it starts at once
+        return 0
+    return len(queue.queue) + max(0, queue.current_concurrency - queue.concurrency_limit + 1)
 
 
 def visitor_id(session_hash: str) -> str:
