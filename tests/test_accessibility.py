@@ -86,9 +86,12 @@ def test_every_tab_passes_axe(page, tmp_path, replica_dirs):
         page.wait_for_selector("#video video", state="attached", timeout=30_000)
         page.wait_for_timeout(500)
         assert serious_violations(page) == [], "Compare page, with images, audio and video loaded"
-        # A turn's images are thumbnails in the answer columns, named after their files.
+        # A turn's images are thumbnails in the answer columns, named after their files. (The
+        # columns still say "Done" from the turn before until this one's first update: wait for it.)
+        page.locator("#prompt textarea").fill("Describe what is attached.")
         page.locator("#compare").click()
         for key in ("gemma", "qwen"):
+            expect(page.locator(f"#{key}-chat")).to_contain_text("Describe what is attached.", timeout=120_000)
             expect(page.locator(f"#{key}-status")).to_contain_text("Done", timeout=120_000)
             expect(page.locator(f"#{key}-chat img[alt='chart.png']")).to_have_count(3)
         page.wait_for_timeout(500)
