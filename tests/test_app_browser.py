@@ -313,7 +313,9 @@ def test_a_comparison_that_waits_says_how_many_are_ahead(page, tmp_path, replica
 
     from fake_openai import FakeOpenAI
 
-    fake = FakeOpenAI("word " * 400, seconds_per_chunk=0.1)  # about 40 s unless stopped
+    # Slow enough that the first comparison still holds the models however long the second page's
+    # check takes (it is stopped, so the pace costs nothing).
+    fake = FakeOpenAI("word " * 400, seconds_per_chunk=0.5)
     srv = AppServer("--gemma-endpoint", f"{fake.url}/v1", "--gemma", fake.model, log=tmp_path / "app.log").wait_ready()
     try:
         first, second = page, page.context.browser.new_page()
