@@ -402,7 +402,18 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        # A tap while the attachments are folding opens them, and no later step of the folding
+        # shuts them again (one did, when the tap came before the fold's next check). The page's
+        # timers are held from the start, so the tap lands before that check however fast it is.
+        page.clock.install()
         page.goto(server.url)
+        page.clock.pause_at(page.evaluate("Date.now()") + 1)
+        page.wait_for_selector("#attach > button.label-wrap:not(.open)", state="attached")
+        page.get_by_role("button", name="Attach an image, a video or audio").tap()
+        page.clock.resume()
+        page.wait_for_selector("#attach > button.label-wrap[data-folded]", state="attached")
+        expect(page.locator("#images")).to_be_visible()
+        page.get_by_role("button", name="Attach an image, a video or audio").tap()
         compare = page.locator("#compare")
         expect(compare).to_be_visible()
         top = compare.bounding_box()["y"]
@@ -444,7 +455,9 @@ def test_on_a_phone_compare_is_near_the_top_and_the_answers_one_swipe_apart(serv
             expect(page.locator(f"#{key}-status")).to_contain_text("Done in", timeout=120_000)
         # The Arena's two answers too: side by side, the vote buttons right under them.
         page.get_by_role("tab", name="Arena (blind)").click()
-        expect(page.locator("#arena-images")).to_be_hidden()  # its attachments folded too
+        # Its attachments folded too (waited for: the tab's panel is drawn after the click).
+        page.wait_for_selector("#arena-attach > button.label-wrap[data-folded]", state="attached")
+        expect(page.locator("#arena-images")).to_be_hidden()
         a, b = (page.locator(f"#model-{p}-chat").bounding_box() for p in "ab")
         assert abs(a["y"] - b["y"]) < 5 and b["x"] < 390, "the Arena's answers are stacked"
         assert page.locator("#vote-a").bounding_box()["y"] < a["y"] + a["height"] + 200, "the votes are far below"

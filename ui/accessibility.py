@@ -45,7 +45,14 @@ JS = """
 () => {
   const FOLDED_ON_A_PHONE = ['#models', '#attach', '#arena-attach']
     .map((id) => `${id} > button.label-wrap.open:not([data-folded])`).join(', ');
+  // A visitor's own click or key on the title (a trusted event) ends the folding at once: a retry
+  // still pending must not shut what the visitor just opened.
   const fold = (el, tries) => {
+    if (!el.dataset.folding) {
+      el.dataset.folding = '1';
+      el.addEventListener('click', (e) => { if (e.isTrusted) el.dataset.folded = '1'; }, true);
+    }
+    if (el.dataset.folded) return;
     if (!el.classList.contains('open')) { el.dataset.folded = '1'; return; }
     if (tries > 0) { el.click(); setTimeout(() => fold(el, tries - 1), 250); }
   };
@@ -93,7 +100,7 @@ JS = """
     if (matchMedia('(max-width: 640px)').matches) {
       // (each once it is shown and stays shut: a tab's first showing can redraw it open)
       document.querySelectorAll(FOLDED_ON_A_PHONE).forEach((el) => {
-        if (el.offsetParent !== null && !el.dataset.folding) { el.dataset.folding = '1'; fold(el, 8); }
+        if (el.offsetParent !== null && !el.dataset.folding) fold(el, 8);
       });
     }
   };
